@@ -1,0 +1,881 @@
+#include "storage/store.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <utility>
+
+#include "absl/strings/string_view.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
+#include "rocksdb/db.h"
+#include "rocksdb/table.h"
+#include "rocksdb/utilities/options_util.h"
+#include "rocksdb/write_batch.h"
+#include "storage/keys.h"
+#include "storage/names.h"
+#include "storage/validate.h"
+
+namespace entente::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using google::protobuf::Timestamp;
+using google::protobuf::util::TimeUtil;
+
+// Column families, in the order their handles are kept.
+enum Family { kMeta, kEntities, kSources, kFacts, kLog, kActorTime, kDyadTime, kTypeTime,
+              kAlias, kFamilyCount };
+constexpr const char* kFamilyNames[kFamilyCount] = {
+    "default",
+    "entities", "sources", "facts", "log", "actor_time", "dyad_time", "type_time", "alias"};
+
+constexpr absl::string_view kMagic = "entente";
+
+absl::string_view View(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
+constexpr int kDeadlineCheckEvery = 256;
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": the database is in use by another process (", s.ToString(), ")"));
+  }
+  if (s.IsCorruption()) {
+    return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
+  }
+  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
+}
+
+Timestamp ToTimestamp(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+absl::Time FromTimestamp(const Timestamp& t) {
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
+}
+
+// Participants sorted by entity then role, claimants sorted: the order a
+// caller lists them in does not change a fact's identity.
+void Canonicalize(v1::Fact* fact) {
+  fact->clear_id();
+  auto* participants = fact->mutable_participants();
+  std::sort(participants->begin(), participants->end(),
+            [](const v1::Participant& a, const v1::Participant& b) {
+              return std::make_pair(a.entity_id(), a.role()) < std::make_pair(b.entity_id(), b.role());
+            });
+  auto* claimants = fact->mutable_attribution()->mutable_claimant_ids();
+  std::sort(claimants->begin(), claimants->end());
+}
+
+std::string BinaryFactId(const v1::Fact& canonical) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    canonical.SerializeToCodedStream(&out);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), keys::kFactIdBytes);
+}
+
+// The distinct entity ids a fact touches, in sorted order.
+std::vector<absl::string_view> DistinctEntities(const v1::Fact& fact) {
+  std::vector<absl::string_view> ids;
+  for (const auto& p : fact.participants()) ids.push_back(p.entity_id());
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+// Names under which an entity is found: its id, its name and its aliases,
+// normalized and without repeats, each with the text as written.
+std::vector<std::pair<std::string, std::string>> AliasEntries(const v1::Entity& entity) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  std::set<std::string> seen;
+  auto add = [&](const std::string& text) {
+    std::string normalized = NormalizeName(text);
+    if (!normalized.empty() && seen.insert(normalized).second) {
+      entries.emplace_back(std::move(normalized), text);
+    }
+  };
+  add(entity.id());
+  add(entity.name());
+  for (const auto& alias : entity.aliases()) add(alias);
+  return entries;
+}
+
+bool SameEntity(v1::Entity a, v1::Entity b) {
+  a.clear_update_time();
+  b.clear_update_time();
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+}
+
+std::string EncodeCounter(int64_t v) {
+  std::string out;
+  keys::AppendUint64(&out, static_cast<uint64_t>(v));
+  return out;
+}
+
+}  // namespace
+
+class Store::Impl {
+ public:
+  Impl(std::string path, StoreOptions options) : path_(std::move(path)), options_(std::move(options)) {
+    if (!options_.clock) options_.clock = [] { return absl::Now(); };
+  }
+
+  ~Impl() {
+    if (db_ == nullptr) return;
+    for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+    db_->Close().PermitUncheckedError();
+  }
+
+  absl::Status Open();
+  absl::StatusOr<ApplyResult> Apply(v1::Mutation mutation);
+  absl::StatusOr<v1::Entity> GetEntity(absl::string_view id) const;
+  absl::StatusOr<v1::Source> GetSource(absl::string_view id) const;
+  absl::StatusOr<v1::FactRecord> GetFact(absl::string_view id) const;
+  absl::StatusOr<std::vector<NameMatch>> Resolve(absl::string_view text, size_t limit) const;
+  absl::StatusOr<FactPage> ListFacts(const FactQuery& query) const;
+  template <typename Message>
+  absl::Status ForEach(Family family, const std::function<bool(const Message&)>& visit) const;
+  StoreStats Stats() const;
+
+  std::string path_;
+  StoreOptions options_;
+  bool created_ = false;
+
+ private:
+  absl::Status CheckExisting();
+  absl::Status LoadState();
+  template <typename Message>
+  absl::StatusOr<std::optional<Message>> Read(Family family, absl::string_view key) const;
+
+  absl::StatusOr<ApplyResult> ApplyEntity(const v1::Entity& entity, const Timestamp& time,
+                                          rocksdb::WriteBatch* batch);
+  absl::StatusOr<ApplyResult> ApplySource(const v1::Source& source, rocksdb::WriteBatch* batch);
+  absl::StatusOr<ApplyResult> ApplyFact(v1::Fact fact, const Timestamp& time,
+                                        rocksdb::WriteBatch* batch);
+  absl::StatusOr<ApplyResult> ApplyRetraction(const v1::FactRetraction& retraction,
+                                              const Timestamp& time, rocksdb::WriteBatch* batch);
+  void AddCounter(const std::string& name, int64_t delta, rocksdb::WriteBatch* batch);
+  absl::Status RequireEntity(absl::string_view id, absl::string_view field) const;
+
+  rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles_[f]; }
+
+  std::unique_ptr<rocksdb::DB> db_holder_;
+  rocksdb::DB* db_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::WriteOptions write_options_;
+  v1::SchemaInfo schema_;
+
+  // Guarded by write_mu_: state the write path consults or maintains.
+  mutable std::mutex write_mu_;
+  absl::flat_hash_map<std::string, v1::EntityKind> entity_kinds_;
+  absl::flat_hash_set<std::string> source_ids_;
+  mutable std::mutex counters_mu_;  // counters_ is also read by Stats()
+  std::map<std::string, int64_t> counters_;
+};
+
+absl::Status Store::Impl::CheckExisting() {
+  std::vector<std::string> families;
+  rocksdb::Options probe;
+  auto s = rocksdb::DB::ListColumnFamilies(probe, path_, &families);
+  if (!s.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, " holds a database that cannot be read: ", s.ToString()));
+  }
+  for (const char* name : kFamilyNames) {
+    if (std::find(families.begin(), families.end(), name) == families.end()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path_, " is not an Entente database (column family \"", name, "\" is missing)"));
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : families) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path_, descriptors, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", path_, " to check its schema"));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string value;
+  s = db->Get(rocksdb::ReadOptions(), std::string(keys::kSchemaKey), &value);
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  if (s.IsNotFound()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, " is not an Entente database (no schema record)"));
+  }
+  if (!s.ok()) return FromRocks(s, "reading the schema record");
+  v1::SchemaInfo info;
+  if (!info.ParseFromString(value) || info.magic() != kMagic) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, " is not an Entente database (foreign schema record)"));
+  }
+  if (info.version() != kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path_, " has schema version ", info.version(), " but this build of Entente reads ",
+        kSchemaVersion, info.version() > kSchemaVersion ? "; use a newer Entente" : "",
+        "; nothing was changed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Store::Impl::Open() {
+  std::error_code ec;
+  const bool exists = fs::exists(path_, ec);
+  if (exists && !fs::is_directory(path_, ec)) {
+    return absl::FailedPreconditionError(absl::StrCat(path_, " exists and is not a directory"));
+  }
+  const bool has_db = exists && fs::exists(fs::path(path_) / "CURRENT", ec);
+  if (has_db) {
+    if (auto s = CheckExisting(); !s.ok()) return s;
+  } else {
+    if (exists && !fs::is_empty(path_, ec)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path_, " is not empty and holds no database; refusing to create one there"));
+    }
+    if (!options_.create_if_missing) {
+      return absl::NotFoundError(absl::StrCat("no database at ", path_));
+    }
+    fs::create_directories(path_, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot create directory ", path_, ": ", ec.message()));
+    }
+    created_ = true;
+  }
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  db_options.keep_log_file_num = 5;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions family_options;
+  family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const char* name : kFamilyNames) descriptors.emplace_back(name, family_options);
+  auto s = rocksdb::DB::Open(db_options, path_, descriptors, &handles_, &db_);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", path_));
+  write_options_.sync = options_.sync_writes;
+
+  if (created_) {
+    schema_.set_magic(std::string(kMagic));
+    schema_.set_version(kSchemaVersion);
+    *schema_.mutable_create_time() = ToTimestamp(options_.clock());
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    s = db_->Put(sync, cf(kMeta), std::string(keys::kSchemaKey), schema_.SerializeAsString());
+    if (!s.ok()) return FromRocks(s, "writing the schema record");
+  }
+  return LoadState();
+}
+
+absl::Status Store::Impl::LoadState() {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), cf(kMeta), std::string(keys::kSchemaKey), &value);
+  if (!s.ok() || !schema_.ParseFromString(value)) {
+    return absl::DataLossError(absl::StrCat(path_, ": the schema record cannot be read"));
+  }
+  const std::string counter_prefix = keys::CounterKey("");
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(kMeta)));
+  for (it->Seek(counter_prefix); it->Valid() && it->key().starts_with(counter_prefix);
+       it->Next()) {
+    if (it->value().size() != 8) return absl::DataLossError("a counter record is malformed");
+    counters_[it->key().ToString().substr(counter_prefix.size())] =
+        static_cast<int64_t>(keys::DecodeUint64(View(it->value())));
+  }
+  if (auto st = ForEach<v1::Entity>(kEntities, [&](const v1::Entity& e) {
+        entity_kinds_[e.id()] = e.kind();
+        return true;
+      });
+      !st.ok()) {
+    return st;
+  }
+  it.reset(db_->NewIterator(rocksdb::ReadOptions(), cf(kSources)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) source_ids_.insert(it->key().ToString());
+  return FromRocks(it->status(), "loading source ids");
+}
+
+template <typename Message>
+absl::StatusOr<std::optional<Message>> Store::Impl::Read(Family family,
+                                                         absl::string_view key) const {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), cf(family), rocksdb::Slice(key.data(), key.size()),
+                    &value);
+  if (s.IsNotFound()) return std::optional<Message>();
+  if (!s.ok()) return FromRocks(s, "reading a record");
+  Message message;
+  if (!message.ParseFromString(value)) {
+    return absl::DataLossError(absl::StrCat("a stored ", Message::descriptor()->name(),
+                                            " record cannot be parsed"));
+  }
+  return std::optional<Message>(std::move(message));
+}
+
+template <typename Message>
+absl::Status Store::Impl::ForEach(Family family,
+                                  const std::function<bool(const Message&)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(family)));
+  Message message;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!message.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(absl::StrCat("a stored ", Message::descriptor()->name(),
+                                              " record cannot be parsed"));
+    }
+    if (!visit(message)) break;
+  }
+  return FromRocks(it->status(), "scanning records");
+}
+
+void Store::Impl::AddCounter(const std::string& name, int64_t delta, rocksdb::WriteBatch* batch) {
+  std::lock_guard lock(counters_mu_);
+  const int64_t value = counters_[name] += delta;
+  batch->Put(cf(kMeta), keys::CounterKey(name), EncodeCounter(value));
+}
+
+absl::Status Store::Impl::RequireEntity(absl::string_view id, absl::string_view field) const {
+  if (entity_kinds_.contains(id)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, ": unknown entity \"", id, "\""));
+}
+
+absl::StatusOr<ApplyResult> Store::Impl::Apply(v1::Mutation mutation) {
+  if (!mutation.has_record_time()) *mutation.mutable_record_time() = ToTimestamp(options_.clock());
+  const Timestamp time = mutation.record_time();
+  rocksdb::WriteBatch batch;
+  std::lock_guard lock(write_mu_);
+  // Counters are changed in memory as the batch is built; keep a copy to put
+  // back if the batch is not written.
+  std::map<std::string, int64_t> saved_counters;
+  {
+    std::lock_guard counters_lock(counters_mu_);
+    saved_counters = counters_;
+  }
+  absl::StatusOr<ApplyResult> result;
+  switch (mutation.change_case()) {
+    case v1::Mutation::kUpsertEntity:
+      result = ApplyEntity(mutation.upsert_entity(), time, &batch);
+      break;
+    case v1::Mutation::kUpsertSource:
+      result = ApplySource(mutation.upsert_source(), &batch);
+      break;
+    case v1::Mutation::kRecordFact:
+      result = ApplyFact(mutation.record_fact(), time, &batch);
+      break;
+    case v1::Mutation::kRetractFact:
+      result = ApplyRetraction(mutation.retract_fact(), time, &batch);
+      break;
+    default:
+      return absl::InvalidArgumentError("mutation: no change is set");
+  }
+  if (!result.ok() || !result->changed) {
+    std::lock_guard counters_lock(counters_mu_);
+    counters_ = std::move(saved_counters);
+    return result;
+  }
+  std::string log_key;
+  {
+    std::lock_guard counters_lock(counters_mu_);
+    keys::AppendUint64(&log_key, static_cast<uint64_t>(counters_["log_sequence"] + 1));
+  }
+  AddCounter("log_sequence", 1, &batch);
+  batch.Put(cf(kLog), log_key, mutation.SerializeAsString());
+  if (auto s = db_->Write(write_options_, &batch); !s.ok()) {
+    std::lock_guard counters_lock(counters_mu_);
+    counters_ = std::move(saved_counters);
+    return FromRocks(s, "writing a mutation");
+  }
+  if (mutation.has_upsert_entity()) {
+    entity_kinds_[mutation.upsert_entity().id()] = mutation.upsert_entity().kind();
+  } else if (mutation.has_upsert_source()) {
+    source_ids_.insert(mutation.upsert_source().id());
+  }
+  return result;
+}
+
+absl::StatusOr<ApplyResult> Store::Impl::ApplyEntity(const v1::Entity& entity,
+                                                     const Timestamp& time,
+                                                     rocksdb::WriteBatch* batch) {
+  if (auto s = ValidateEntity(entity, "entity"); !s.ok()) return s;
+  if (!entity.state_id().empty()) {
+    auto it = entity_kinds_.find(entity.state_id());
+    if (it == entity_kinds_.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("entity.state_id: unknown entity \"", entity.state_id(), "\""));
+    }
+    if (it->second != v1::ENTITY_KIND_STATE) {
+      return absl::InvalidArgumentError(absl::StrCat("entity.state_id: \"", entity.state_id(),
+                                                     "\" is not a STATE entity"));
+    }
+  }
+  auto old = Read<v1::Entity>(kEntities, entity.id());
+  if (!old.ok()) return old.status();
+  ApplyResult result;
+  result.id = entity.id();
+  if (old->has_value() && SameEntity(**old, entity)) {
+    result.entity = **old;
+    return result;
+  }
+  result.changed = true;
+  result.entity = entity;
+  *result.entity.mutable_update_time() = time;
+  if (old->has_value()) {
+    for (const auto& [normalized, text] : AliasEntries(**old)) {
+      batch->Delete(cf(kAlias), keys::AliasKey(normalized, entity.id()));
+    }
+    AddCounter(absl::StrCat("kind/", (*old)->kind()), -1, batch);
+  } else {
+    AddCounter("entities", 1, batch);
+  }
+  AddCounter(absl::StrCat("kind/", entity.kind()), 1, batch);
+  for (const auto& [normalized, text] : AliasEntries(entity)) {
+    batch->Put(cf(kAlias), keys::AliasKey(normalized, entity.id()), text);
+  }
+  batch->Put(cf(kEntities), entity.id(), result.entity.SerializeAsString());
+  return result;
+}
+
+absl::StatusOr<ApplyResult> Store::Impl::ApplySource(const v1::Source& source,
+                                                     rocksdb::WriteBatch* batch) {
+  if (auto s = ValidateSource(source, "source"); !s.ok()) return s;
+  auto old = Read<v1::Source>(kSources, source.id());
+  if (!old.ok()) return old.status();
+  ApplyResult result;
+  result.id = source.id();
+  result.source = source;
+  if (old->has_value() && google::protobuf::util::MessageDifferencer::Equals(**old, source)) {
+    return result;
+  }
+  result.changed = true;
+  if (!old->has_value()) AddCounter("sources", 1, batch);
+  batch->Put(cf(kSources), source.id(), source.SerializeAsString());
+  return result;
+}
+
+absl::StatusOr<ApplyResult> Store::Impl::ApplyFact(v1::Fact fact, const Timestamp& time,
+                                                   rocksdb::WriteBatch* batch) {
+  if (auto s = ValidateFact(fact, "fact"); !s.ok()) return s;
+  for (int i = 0; i < fact.participants_size(); ++i) {
+    if (auto s = RequireEntity(fact.participants(i).entity_id(),
+                               absl::StrCat("fact.participants[", i, "].entity_id"));
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (int i = 0; i < fact.attribution().claimant_ids_size(); ++i) {
+    if (auto s = RequireEntity(fact.attribution().claimant_ids(i),
+                               absl::StrCat("fact.attribution.claimant_ids[", i, "]"));
+        !s.ok()) {
+      return s;
+    }
+  }
+  const std::string& source_id = fact.provenance().source_id();
+  if (!source_id.empty() && !source_ids_.contains(source_id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fact.provenance.source_id: unknown source \"", source_id, "\""));
+  }
+  Canonicalize(&fact);
+  const std::string binary_id = BinaryFactId(fact);
+  ApplyResult result;
+  result.id = keys::FactIdToText(binary_id);
+  auto old = Read<v1::FactRecord>(kFacts, binary_id);
+  if (!old.ok()) return old.status();
+  if (old->has_value()) {
+    result.fact = std::move(**old);
+    return result;
+  }
+  result.changed = true;
+  fact.set_id(result.id);
+  *result.fact.mutable_fact() = fact;
+  *result.fact.mutable_record_time() = time;
+
+  const DayRange range = SpanRange(fact.valid_time());
+  const keys::SpanClass span_class = keys::ClassOf(range);
+  const std::string value = keys::EncodeIndexValue({range.last, fact.type()});
+  const auto entities = DistinctEntities(fact);
+  for (auto a : entities) {
+    batch->Put(cf(kActorTime),
+               keys::TimeKey(keys::ActorPrefix(a), span_class, range.first, binary_id), value);
+    for (auto b : entities) {
+      if (a == b) continue;
+      batch->Put(cf(kDyadTime),
+                 keys::TimeKey(keys::DyadPrefix(a, b), span_class, range.first, binary_id),
+                 value);
+    }
+  }
+  batch->Put(cf(kTypeTime),
+             keys::TimeKey(keys::TypePrefix(fact.type()), span_class, range.first, binary_id),
+             value);
+  batch->Put(cf(kFacts), binary_id, result.fact.SerializeAsString());
+  AddCounter("facts", 1, batch);
+  AddCounter(absl::StrCat("type/", fact.type()), 1, batch);
+  return result;
+}
+
+absl::StatusOr<ApplyResult> Store::Impl::ApplyRetraction(const v1::FactRetraction& retraction,
+                                                         const Timestamp& time,
+                                                         rocksdb::WriteBatch* batch) {
+  const auto binary_id = keys::FactIdFromText(retraction.fact_id());
+  if (!binary_id) {
+    return absl::InvalidArgumentError(
+        "fact_id: must be 32 lowercase hexadecimal digits, as returned by RecordFact");
+  }
+  if (absl::StripAsciiWhitespace(retraction.reason()).empty()) {
+    return absl::InvalidArgumentError("reason: is empty; say why the fact is retracted");
+  }
+  if (retraction.reason().size() > RecordLimits::kMaxTextBytes) {
+    return absl::InvalidArgumentError("reason: is too long");
+  }
+  auto old = Read<v1::FactRecord>(kFacts, *binary_id);
+  if (!old.ok()) return old.status();
+  if (!old->has_value()) {
+    return absl::NotFoundError(absl::StrCat("fact_id: no fact ", retraction.fact_id()));
+  }
+  ApplyResult result;
+  result.id = retraction.fact_id();
+  result.fact = std::move(**old);
+  if (result.fact.has_retraction()) return result;  // already retracted: keep the first
+  result.changed = true;
+  *result.fact.mutable_retraction()->mutable_retract_time() = time;
+  result.fact.mutable_retraction()->set_reason(retraction.reason());
+  batch->Put(cf(kFacts), *binary_id, result.fact.SerializeAsString());
+  AddCounter("retracted", 1, batch);
+  return result;
+}
+
+absl::StatusOr<v1::Entity> Store::Impl::GetEntity(absl::string_view id) const {
+  if (auto s = ValidateId(id, "id"); !s.ok()) return s;
+  auto entity = Read<v1::Entity>(kEntities, id);
+  if (!entity.ok()) return entity.status();
+  if (!entity->has_value()) return absl::NotFoundError(absl::StrCat("id: no entity \"", id, "\""));
+  return std::move(**entity);
+}
+
+absl::StatusOr<v1::Source> Store::Impl::GetSource(absl::string_view id) const {
+  if (auto s = ValidateId(id, "id"); !s.ok()) return s;
+  auto source = Read<v1::Source>(kSources, id);
+  if (!source.ok()) return source.status();
+  if (!source->has_value()) return absl::NotFoundError(absl::StrCat("id: no source \"", id, "\""));
+  return std::move(**source);
+}
+
+absl::StatusOr<v1::FactRecord> Store::Impl::GetFact(absl::string_view id) const {
+  const auto binary_id = keys::FactIdFromText(id);
+  if (!binary_id) return absl::InvalidArgumentError("id: must be 32 lowercase hexadecimal digits");
+  auto record = Read<v1::FactRecord>(kFacts, *binary_id);
+  if (!record.ok()) return record.status();
+  if (!record->has_value()) return absl::NotFoundError(absl::StrCat("id: no fact ", id));
+  return std::move(**record);
+}
+
+absl::StatusOr<std::vector<NameMatch>> Store::Impl::Resolve(absl::string_view text,
+                                                            size_t limit) const {
+  const std::string normalized = NormalizeName(text);
+  if (normalized.empty()) {
+    return absl::InvalidArgumentError("query: is empty (or only punctuation)");
+  }
+  std::vector<NameMatch> matches;
+  std::set<std::string> seen;
+  auto scan = [&](const std::string& prefix, bool exact) -> absl::Status {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(kAlias)));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && matches.size() < limit;
+         it->Next()) {
+      const absl::string_view key = View(it->key());
+      const std::string entity_id(key.substr(key.find('\0') + 1));
+      if (!seen.insert(entity_id).second) continue;
+      auto entity = Read<v1::Entity>(kEntities, entity_id);
+      if (!entity.ok()) return entity.status();
+      if (!entity->has_value()) continue;
+      matches.push_back({std::move(**entity), exact, it->value().ToString()});
+    }
+    return FromRocks(it->status(), "scanning aliases");
+  };
+  if (auto s = scan(keys::AliasKey(normalized, ""), true); !s.ok()) return s;
+  if (matches.empty()) {
+    if (auto s = scan(normalized, false); !s.ok()) return s;
+  }
+  return matches;
+}
+
+namespace {
+
+// One ordered run of time-index entries (one span class) under a prefix,
+// positioned on entries that may overlap the window.
+class IndexRun {
+ public:
+  IndexRun(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, const rocksdb::Snapshot* snapshot,
+           std::string prefix, keys::SpanClass span_class, DayNumber from, const DayRange& window,
+           const std::vector<v1::FactType>& types, absl::string_view resume_after)
+      : prefix_(std::move(prefix)), window_(window), types_(types) {
+    class_prefix_ = prefix_;
+    class_prefix_.push_back(static_cast<char>(span_class));
+    upper_ = keys::TimeSeekKey(prefix_, span_class, kMaxDay);
+    upper_.push_back('\xff');
+    upper_slice_ = rocksdb::Slice(upper_);
+    rocksdb::ReadOptions read;
+    read.snapshot = snapshot;
+    read.iterate_upper_bound = &upper_slice_;
+    it_.reset(db->NewIterator(read, family));
+    std::string seek = keys::TimeSeekKey(prefix_, span_class, from);
+    std::string resume;
+    if (!resume_after.empty()) {
+      resume = class_prefix_;
+      resume.append(resume_after.data(), resume_after.size());
+      if (resume > seek) seek = resume;
+    }
+    it_->Seek(seek);
+    if (!resume.empty() && it_->Valid() && it_->key() == rocksdb::Slice(resume)) it_->Next();
+    Settle();
+  }
+
+  bool valid() const { return current_.has_value(); }
+  // start day | fact id: the order runs are merged in, and the cursor form.
+  absl::string_view position() const { return position_; }
+  absl::string_view fact_id() const { return absl::string_view(position_).substr(4); }
+  void Next() {
+    it_->Next();
+    Settle();
+  }
+  rocksdb::Status status() const { return it_->status(); }
+  int64_t scanned() const { return scanned_; }
+
+ private:
+  // Moves forward to the first entry that overlaps the window and has a
+  // wanted type; stops at the end of the run or past the window.
+  void Settle() {
+    current_.reset();
+    for (; it_->Valid(); it_->Next()) {
+      ++scanned_;
+      const absl::string_view key = View(it_->key());
+      auto parts = keys::ParseTimeKey(key, prefix_.size());
+      auto value = keys::DecodeIndexValue(View(it_->value()));
+      if (!parts || !value) continue;
+      if (parts->start > window_.last) return;
+      if (value->last_day < window_.first) continue;
+      if (!types_.empty() &&
+          std::find(types_.begin(), types_.end(), value->type) == types_.end()) {
+        continue;
+      }
+      current_ = parts;
+      position_ = std::string(key.substr(class_prefix_.size()));
+      return;
+    }
+  }
+
+  std::string prefix_;
+  std::string class_prefix_;
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  DayRange window_;
+  const std::vector<v1::FactType>& types_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::optional<keys::TimeKeyParts> current_;
+  std::string position_;
+  int64_t scanned_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<FactPage> Store::Impl::ListFacts(const FactQuery& query) const {
+  if (auto s = ValidateId(query.entity_id, "entity_id"); !s.ok()) return s;
+  if (auto e = Read<v1::Entity>(kEntities, query.entity_id); !e.ok() || !e->has_value()) {
+    return e.ok() ? absl::NotFoundError(
+                        absl::StrCat("entity_id: no entity \"", query.entity_id, "\""))
+                  : e.status();
+  }
+  const bool dyad = !query.other_entity_id.empty();
+  if (dyad) {
+    if (auto s = ValidateId(query.other_entity_id, "other_entity_id"); !s.ok()) return s;
+    if (auto e = Read<v1::Entity>(kEntities, query.other_entity_id); !e.ok() || !e->has_value()) {
+      return e.ok() ? absl::NotFoundError(absl::StrCat("other_entity_id: no entity \"",
+                                                       query.other_entity_id, "\""))
+                    : e.status();
+    }
+  }
+  if (!query.cursor.empty() && query.cursor.size() != 4 + keys::kFactIdBytes) {
+    return absl::InvalidArgumentError("page_token: is malformed");
+  }
+  const std::string prefix = dyad ? keys::DyadPrefix(query.entity_id, query.other_entity_id)
+                                  : keys::ActorPrefix(query.entity_id);
+  rocksdb::ColumnFamilyHandle* family = cf(dyad ? kDyadTime : kActorTime);
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  struct Release {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* snapshot;
+    ~Release() { db->ReleaseSnapshot(snapshot); }
+  } release{db_, snapshot};
+
+  // Short facts start at most kShortSpanDays before the window's first day.
+  const int64_t short_from =
+      std::max<int64_t>(int64_t{query.window.first} - keys::kShortSpanDays, kMinDay);
+  IndexRun runs[2] = {
+      IndexRun(db_, family, snapshot, prefix, keys::SpanClass::kShort,
+               static_cast<DayNumber>(short_from), query.window, query.types, query.cursor),
+      IndexRun(db_, family, snapshot, prefix, keys::SpanClass::kLong, kMinDay, query.window,
+               query.types, query.cursor)};
+
+  const absl::Time as_of = query.as_of.value_or(absl::InfiniteFuture());
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  FactPage page;
+  std::string last_position;
+  int steps = 0;
+  while (runs[0].valid() || runs[1].valid()) {
+    if (++steps % kDeadlineCheckEvery == 0 && absl::Now() > query.deadline) {
+      return absl::DeadlineExceededError("listing facts took longer than the deadline");
+    }
+    IndexRun& run = !runs[1].valid() || (runs[0].valid() && runs[0].position() < runs[1].position())
+                        ? runs[0]
+                        : runs[1];
+    std::string value;
+    const absl::string_view id = run.fact_id();
+    auto s = db_->Get(read, cf(kFacts), rocksdb::Slice(id.data(), id.size()), &value);
+    if (!s.ok()) return FromRocks(s, "reading an indexed fact");
+    v1::FactRecord record;
+    if (!record.ParseFromString(value)) return absl::DataLossError("a fact record is malformed");
+    const std::string position(run.position());
+    run.Next();
+    if (FromTimestamp(record.record_time()) > as_of) continue;
+    if (record.has_retraction()) {
+      if (FromTimestamp(record.retraction().retract_time()) > as_of) {
+        record.clear_retraction();  // not yet retracted as of the cut-off
+      } else if (!query.include_retracted) {
+        continue;
+      }
+    }
+    if (page.records.size() == query.limit) {
+      page.next_cursor = last_position;  // one more exists: the page is full
+      return page;
+    }
+    page.records.push_back(std::move(record));
+    last_position = position;
+  }
+  for (const auto& run : runs) {
+    if (!run.status().ok()) return FromRocks(run.status(), "scanning the time index");
+  }
+  return page;
+}
+
+StoreStats Store::Impl::Stats() const {
+  StoreStats stats;
+  {
+    std::lock_guard lock(counters_mu_);
+    for (const auto& [name, value] : counters_) {
+      if (name == "entities") stats.entities = value;
+      if (name == "sources") stats.sources = value;
+      if (name == "facts") stats.facts = value;
+      if (name == "retracted") stats.retracted_facts = value;
+      if (value == 0) continue;
+      if (absl::StartsWith(name, "kind/")) {
+        stats.entities_by_kind[static_cast<v1::EntityKind>(std::stoi(name.substr(5)))] = value;
+      } else if (absl::StartsWith(name, "type/")) {
+        stats.facts_by_type[static_cast<v1::FactType>(std::stoi(name.substr(5)))] = value;
+      }
+    }
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(path_, ec)) {
+    if (entry.is_regular_file(ec)) stats.disk_bytes += static_cast<int64_t>(entry.file_size(ec));
+  }
+  stats.schema_version = schema_.version();
+  stats.create_time = FromTimestamp(schema_.create_time());
+  return stats;
+}
+
+// ---- Store: the public face forwards to Impl. ----
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                                   const StoreOptions& options) {
+  auto impl = std::make_unique<Impl>(path, options);
+  if (auto s = impl->Open(); !s.ok()) return s;
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+bool Store::created() const { return impl_->created_; }
+const std::string& Store::path() const { return impl_->path_; }
+
+absl::StatusOr<ApplyResult> Store::Apply(v1::Mutation mutation) {
+  return impl_->Apply(std::move(mutation));
+}
+
+absl::StatusOr<ApplyResult> Store::ApplySerialized(absl::string_view bytes) {
+  v1::Mutation mutation;
+  if (!mutation.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InvalidArgumentError("mutation: cannot be parsed");
+  }
+  return impl_->Apply(std::move(mutation));
+}
+
+absl::StatusOr<ApplyResult> Store::UpsertEntity(const v1::Entity& entity) {
+  v1::Mutation mutation;
+  *mutation.mutable_upsert_entity() = entity;
+  mutation.mutable_upsert_entity()->clear_update_time();
+  return Apply(std::move(mutation));
+}
+
+absl::StatusOr<ApplyResult> Store::UpsertSource(const v1::Source& source) {
+  v1::Mutation mutation;
+  *mutation.mutable_upsert_source() = source;
+  return Apply(std::move(mutation));
+}
+
+absl::StatusOr<ApplyResult> Store::RecordFact(const v1::Fact& fact) {
+  v1::Mutation mutation;
+  *mutation.mutable_record_fact() = fact;
+  return Apply(std::move(mutation));
+}
+
+absl::StatusOr<ApplyResult> Store::RetractFact(absl::string_view fact_id, absl::string_view reason) {
+  v1::Mutation mutation;
+  mutation.mutable_retract_fact()->set_fact_id(std::string(fact_id));
+  mutation.mutable_retract_fact()->set_reason(std::string(reason));
+  return Apply(std::move(mutation));
+}
+
+absl::StatusOr<v1::Entity> Store::GetEntity(absl::string_view id) const {
+  return impl_->GetEntity(id);
+}
+absl::StatusOr<v1::Source> Store::GetSource(absl::string_view id) const {
+  return impl_->GetSource(id);
+}
+absl::StatusOr<v1::FactRecord> Store::GetFact(absl::string_view id) const {
+  return impl_->GetFact(id);
+}
+absl::StatusOr<std::vector<NameMatch>> Store::Resolve(absl::string_view text, size_t limit) const {
+  return impl_->Resolve(text, limit);
+}
+absl::StatusOr<FactPage> Store::ListFacts(const FactQuery& query) const {
+  return impl_->ListFacts(query);
+}
+absl::Status Store::ForEachFact(const std::function<bool(const v1::FactRecord&)>& visit) const {
+  return impl_->ForEach<v1::FactRecord>(kFacts, visit);
+}
+absl::Status Store::ForEachEntity(const std::function<bool(const v1::Entity&)>& visit) const {
+  return impl_->ForEach<v1::Entity>(kEntities, visit);
+}
+StoreStats Store::Stats() const { return impl_->Stats(); }
+
+std::string Store::FactIdOf(const v1::Fact& fact) {
+  v1::Fact canonical = fact;
+  Canonicalize(&canonical);
+  return keys::FactIdToText(BinaryFactId(canonical));
+}
+
+}  // namespace entente::storage

@@ -1,0 +1,175 @@
+// The Entente store: entities, sources and facts in RocksDB, with the time
+// indexes that make every "facts of X (and Y) in a window" read one prefix
+// scan.
+//
+// Every change is a v1::Mutation applied by Store::Apply, the single write
+// path: it validates the mutation against the store, then writes the record,
+// all of its index entries, its counters and a log entry in one WriteBatch,
+// so a reader never sees a fact without its index entries and a crash never
+// leaves half of one. Writes are serialized; reads run concurrently with
+// writes and never block.
+//
+// Fact ids are derived from the fact's content (including its source), so
+// applying the same fact twice changes nothing. Retractions add to a fact's
+// record and never remove it: reads can be asked "as of" a record time.
+#ifndef ENTENTE_STORAGE_STORE_H_
+#define ENTENTE_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "entente/v1/entity.pb.h"
+#include "entente/v1/fact.pb.h"
+#include "entente/v1/mutation.pb.h"
+#include "entente/v1/source.pb.h"
+#include "storage/dates.h"
+
+namespace entente::storage {
+
+// The on-disk layout version this build writes and reads. Opening a database
+// with another version fails with FAILED_PRECONDITION.
+inline constexpr uint32_t kSchemaVersion = 1;
+
+struct StoreOptions {
+  // Create the database (and its directory) when missing. Default: true.
+  bool create_if_missing = true;
+  // fsync the write-ahead log before a write returns. Default: false — the
+  // WAL is still written on every write, so an acknowledged write survives a
+  // crash of the process (kill -9) but not of the machine. true survives
+  // power loss at the cost of one fsync per write.
+  bool sync_writes = false;
+  // RocksDB block cache for reads. Default: 64 MiB.
+  size_t block_cache_bytes = 64 << 20;
+  // Source of record times; tests substitute a fixed clock. Default: now.
+  std::function<absl::Time()> clock;
+};
+
+// What Apply did.
+struct ApplyResult {
+  // False when the mutation changed nothing (identical fact or entity).
+  bool changed = false;
+  // The id of the record written or found.
+  std::string id;
+  // The record as stored afterwards (whichever the mutation concerned).
+  v1::Entity entity;
+  v1::Source source;
+  v1::FactRecord fact;
+};
+
+// One match of a name lookup.
+struct NameMatch {
+  v1::Entity entity;
+  bool exact = false;
+  std::string matched_text;  // the name or alias as written
+};
+
+// A read of the facts of one entity or one pair over a window.
+struct FactQuery {
+  std::string entity_id;
+  std::string other_entity_id;  // empty: all facts of entity_id
+  DayRange window;              // facts whose valid time overlaps it
+  std::vector<v1::FactType> types;  // empty: all
+  size_t limit = 100;
+  // Continue after this position (from FactPage::next_cursor).
+  std::string cursor;
+  // Record-time cut-off: hide facts recorded after it, show facts retracted
+  // after it. Unset: now.
+  std::optional<absl::Time> as_of;
+  bool include_retracted = false;
+  // Give up with DEADLINE_EXCEEDED after this time.
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+struct FactPage {
+  std::vector<v1::FactRecord> records;
+  // Opaque; empty when there is nothing more.
+  std::string next_cursor;
+};
+
+struct StoreStats {
+  int64_t entities = 0;
+  int64_t sources = 0;
+  int64_t facts = 0;
+  int64_t retracted_facts = 0;
+  std::map<v1::EntityKind, int64_t> entities_by_kind;
+  std::map<v1::FactType, int64_t> facts_by_type;
+  int64_t disk_bytes = 0;
+  uint32_t schema_version = 0;
+  absl::Time create_time;
+};
+
+class Store {
+ public:
+  // Opens (or creates) the database in directory `path`. Fails with
+  // FAILED_PRECONDITION when the directory holds something that is not an
+  // Entente database, a database of another schema version, or one locked
+  // by another process; the directory is left untouched in those cases.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
+                                                     const StoreOptions& options = {});
+
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  // Flushes and closes the database.
+  ~Store();
+
+  // True when Open created the database (it held nothing before).
+  bool created() const;
+  const std::string& path() const;
+
+  // The single write path. Validates `mutation` whole (INVALID_ARGUMENT
+  // naming the field, or NOT_FOUND for a fact to retract that does not
+  // exist) and applies it atomically; on error nothing is written.
+  // The mutation's record_time is set from the clock when unset.
+  absl::StatusOr<ApplyResult> Apply(v1::Mutation mutation);
+  // The same, from a serialized v1::Mutation (the form a replicated log
+  // carries).
+  absl::StatusOr<ApplyResult> ApplySerialized(absl::string_view bytes);
+
+  // Convenience wrappers that build a mutation and apply it.
+  absl::StatusOr<ApplyResult> UpsertEntity(const v1::Entity& entity);
+  absl::StatusOr<ApplyResult> UpsertSource(const v1::Source& source);
+  absl::StatusOr<ApplyResult> RecordFact(const v1::Fact& fact);
+  absl::StatusOr<ApplyResult> RetractFact(absl::string_view fact_id, absl::string_view reason);
+
+  // NOT_FOUND when absent; INVALID_ARGUMENT for a malformed id.
+  absl::StatusOr<v1::Entity> GetEntity(absl::string_view id) const;
+  absl::StatusOr<v1::Source> GetSource(absl::string_view id) const;
+  absl::StatusOr<v1::FactRecord> GetFact(absl::string_view id) const;
+
+  // Exact matches of the normalized text on ids, names and aliases; when
+  // there are none, prefix matches. At most `limit` distinct entities.
+  absl::StatusOr<std::vector<NameMatch>> Resolve(absl::string_view text, size_t limit) const;
+
+  // Facts of one entity or pair overlapping a window, ordered by the first
+  // day of their valid time, then id.
+  absl::StatusOr<FactPage> ListFacts(const FactQuery& query) const;
+
+  // Calls `visit` for every stored fact record in id order until it returns
+  // false. For building in-memory projections and for checks.
+  absl::Status ForEachFact(const std::function<bool(const v1::FactRecord&)>& visit) const;
+  absl::Status ForEachEntity(const std::function<bool(const v1::Entity&)>& visit) const;
+
+  StoreStats Stats() const;
+
+  // The content-derived id a fact would get (after canonical ordering).
+  static std::string FactIdOf(const v1::Fact& fact);
+
+ private:
+  class Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace entente::storage
+
+#endif  // ENTENTE_STORAGE_STORE_H_
