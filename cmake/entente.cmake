@@ -17,3 +17,20 @@ function(entente_test name)
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES TIMEOUT 300)
 endfunction()
+
+# entente_proto_library(NAME PROTOS...): C++ messages and gRPC stubs for
+# .proto files given relative to the current source directory, which is also
+# their import root.
+function(entente_proto_library name)
+  add_library(${name} ${ARGN})
+  target_link_libraries(${name} PUBLIC protobuf::libprotobuf gRPC::grpc++)
+  target_include_directories(${name} PUBLIC ${CMAKE_CURRENT_BINARY_DIR})
+  protobuf_generate(TARGET ${name} LANGUAGE cpp
+                    IMPORT_DIRS ${CMAKE_CURRENT_SOURCE_DIR}
+                    PROTOC_OUT_DIR ${CMAKE_CURRENT_BINARY_DIR})
+  protobuf_generate(TARGET ${name} LANGUAGE grpc
+                    GENERATE_EXTENSIONS .grpc.pb.h .grpc.pb.cc
+                    PLUGIN "protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>"
+                    IMPORT_DIRS ${CMAKE_CURRENT_SOURCE_DIR}
+                    PROTOC_OUT_DIR ${CMAKE_CURRENT_BINARY_DIR})
+endfunction()

@@ -113,19 +113,32 @@ DayRange SpanRange(const v1::TimeSpan& span) {
   return range;
 }
 
+v1::Date WithImpliedPrecision(v1::Date date) {
+  if (date.precision() == v1::PRECISION_UNSPECIFIED) {
+    date.set_precision(date.day() != 0     ? v1::PRECISION_DAY
+                       : date.month() != 0 ? v1::PRECISION_MONTH
+                                           : v1::PRECISION_YEAR);
+  }
+  return date;
+}
+
 absl::StatusOr<DayRange> WindowRange(const v1::TimeWindow& window, absl::string_view field) {
   DayRange range;
   if (window.has_from()) {
-    if (auto s = ValidateDate(window.from(), absl::StrCat(field, ".from")); !s.ok()) return s;
-    range.first = DateRange(window.from()).first;
+    const v1::Date from = WithImpliedPrecision(window.from());
+    if (auto s = ValidateDate(from, absl::StrCat(field, ".from")); !s.ok()) return s;
+    range.first = DateRange(from).first;
   }
   if (window.has_to()) {
-    if (auto s = ValidateDate(window.to(), absl::StrCat(field, ".to")); !s.ok()) return s;
-    range.last = DateRange(window.to()).last;
+    const v1::Date to = WithImpliedPrecision(window.to());
+    if (auto s = ValidateDate(to, absl::StrCat(field, ".to")); !s.ok()) return s;
+    range.last = DateRange(to).last;
   }
   if (range.last < range.first) {
-    return Invalid(field, absl::StrCat("is reversed: to (", FormatDate(window.to()),
-                                       ") is before from (", FormatDate(window.from()), ")"));
+    return Invalid(field, absl::StrCat("is reversed: to (",
+                                       FormatDate(WithImpliedPrecision(window.to())),
+                                       ") is before from (",
+                                       FormatDate(WithImpliedPrecision(window.from())), ")"));
   }
   return range;
 }

@@ -48,8 +48,10 @@ DayRange DateRange(const v1::Date& date);
 // day of its end (or of its start, for a point event).
 DayRange SpanRange(const v1::TimeSpan& span);
 
-// The days a query window covers; an unset bound is open. Errors name
-// `field` (e.g. "window.to") for an invalid date or a reversed window.
+// The days a query window covers; an unset bound is open. A bound without a
+// precision takes the finest its fields give ({year: 2022} is the year,
+// {year: 2022, month: 3} the month). Errors name `field` (e.g. "window.to")
+// for an invalid date or a reversed window.
 absl::StatusOr<DayRange> WindowRange(const v1::TimeWindow& window,
                                      absl::string_view field);
 

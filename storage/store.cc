@@ -141,6 +141,7 @@ class Store::Impl {
     if (db_ == nullptr) return;
     for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
     db_->Close().PermitUncheckedError();
+    delete db_;
   }
 
   absl::Status Open();
@@ -176,8 +177,7 @@ class Store::Impl {
 
   rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles_[f]; }
 
-  std::unique_ptr<rocksdb::DB> db_holder_;
-  rocksdb::DB* db_ = nullptr;
+  rocksdb::DB* db_ = nullptr;  // owned; closed and deleted by ~Impl
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::WriteOptions write_options_;
   v1::SchemaInfo schema_;
@@ -431,6 +431,7 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplyEntity(const v1::Entity& entity,
     return result;
   }
   result.changed = true;
+  result.created = !old->has_value();
   result.entity = entity;
   *result.entity.mutable_update_time() = time;
   if (old->has_value()) {
@@ -461,7 +462,8 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplySource(const v1::Source& source,
     return result;
   }
   result.changed = true;
-  if (!old->has_value()) AddCounter("sources", 1, batch);
+  result.created = !old->has_value();
+  if (result.created) AddCounter("sources", 1, batch);
   batch->Put(cf(kSources), source.id(), source.SerializeAsString());
   return result;
 }
@@ -499,6 +501,7 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplyFact(v1::Fact fact, const Timestam
     return result;
   }
   result.changed = true;
+  result.created = true;
   fact.set_id(result.id);
   *result.fact.mutable_fact() = fact;
   *result.fact.mutable_record_time() = time;

@@ -58,6 +58,8 @@ struct StoreOptions {
 struct ApplyResult {
   // False when the mutation changed nothing (identical fact or entity).
   bool changed = false;
+  // True when the record did not exist before.
+  bool created = false;
   // The id of the record written or found.
   std::string id;
   // The record as stored afterwards (whichever the mutation concerned).

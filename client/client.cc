@@ -1,0 +1,186 @@
+#include "client/client.h"
+
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace entente::client {
+namespace {
+
+absl::Status ToAbsl(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+}  // namespace
+
+std::unique_ptr<Client> Client::Connect(const std::string& address, const ClientOptions& options) {
+  return std::make_unique<Client>(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()), options);
+}
+
+Client::Client(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options)
+    : options_(options),
+      channel_(std::move(channel)),
+      read_(v1::ReadService::NewStub(channel_)),
+      write_(v1::WriteService::NewStub(channel_)),
+      admin_(v1::AdminService::NewStub(channel_)) {}
+
+absl::Status Client::Call(const std::function<grpc::Status(grpc::ClientContext*)>& call) {
+  absl::Duration backoff = options_.initial_backoff;
+  grpc::Status status;
+  for (int attempt = 1;; ++attempt) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+    status = call(&context);
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || attempt >= options_.max_attempts) {
+      return ToAbsl(status);
+    }
+    std::this_thread::sleep_for(absl::ToChronoMilliseconds(backoff));
+    backoff *= 2;
+  }
+}
+
+absl::StatusOr<v1::Entity> Client::GetEntity(const std::string& id) {
+  v1::GetEntityRequest request;
+  request.set_id(id);
+  v1::GetEntityResponse response;
+  if (auto s = Call([&](auto* c) { return read_->GetEntity(c, request, &response); }); !s.ok()) {
+    return s;
+  }
+  return std::move(*response.mutable_entity());
+}
+
+absl::StatusOr<v1::Source> Client::GetSource(const std::string& id) {
+  v1::GetSourceRequest request;
+  request.set_id(id);
+  v1::GetSourceResponse response;
+  if (auto s = Call([&](auto* c) { return read_->GetSource(c, request, &response); }); !s.ok()) {
+    return s;
+  }
+  return std::move(*response.mutable_source());
+}
+
+absl::StatusOr<v1::FactRecord> Client::GetFact(const std::string& id) {
+  v1::GetFactRequest request;
+  request.set_id(id);
+  v1::GetFactResponse response;
+  if (auto s = Call([&](auto* c) { return read_->GetFact(c, request, &response); }); !s.ok()) {
+    return s;
+  }
+  return std::move(*response.mutable_record());
+}
+
+absl::StatusOr<std::vector<v1::EntityMatch>> Client::Resolve(const std::string& query,
+                                                             int limit) {
+  v1::ResolveEntityRequest request;
+  request.set_query(query);
+  request.set_limit(limit);
+  v1::ResolveEntityResponse response;
+  if (auto s = Call([&](auto* c) { return read_->ResolveEntity(c, request, &response); });
+      !s.ok()) {
+    return s;
+  }
+  return std::vector<v1::EntityMatch>(response.matches().begin(), response.matches().end());
+}
+
+absl::StatusOr<v1::ListFactsResponse> Client::ListFacts(const v1::ListFactsRequest& request) {
+  v1::ListFactsResponse response;
+  if (auto s = Call([&](auto* c) { return read_->ListFacts(c, request, &response); }); !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+absl::StatusOr<std::vector<v1::FactRecord>> Client::ListAllFacts(v1::ListFactsRequest request,
+                                                                 size_t max_records) {
+  std::vector<v1::FactRecord> records;
+  do {
+    auto page = ListFacts(request);
+    if (!page.ok()) return page.status();
+    for (auto& record : *page->mutable_records()) {
+      if (records.size() == max_records) return records;
+      records.push_back(std::move(record));
+    }
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty());
+  return records;
+}
+
+absl::StatusOr<v1::UpsertEntityResponse> Client::UpsertEntity(const v1::Entity& entity) {
+  v1::UpsertEntityRequest request;
+  *request.mutable_entity() = entity;
+  v1::UpsertEntityResponse response;
+  if (auto s = Call([&](auto* c) { return write_->UpsertEntity(c, request, &response); });
+      !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+absl::StatusOr<v1::UpsertSourceResponse> Client::UpsertSource(const v1::Source& source) {
+  v1::UpsertSourceRequest request;
+  *request.mutable_source() = source;
+  v1::UpsertSourceResponse response;
+  if (auto s = Call([&](auto* c) { return write_->UpsertSource(c, request, &response); });
+      !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+absl::StatusOr<v1::RecordFactResponse> Client::RecordFact(const v1::Fact& fact) {
+  v1::RecordFactRequest request;
+  *request.mutable_fact() = fact;
+  v1::RecordFactResponse response;
+  if (auto s = Call([&](auto* c) { return write_->RecordFact(c, request, &response); }); !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+absl::StatusOr<v1::RecordFactsResponse> Client::RecordFacts(const std::vector<v1::Fact>& facts,
+                                                            bool strict) {
+  v1::RecordFactsResponse response;
+  auto s = Call([&](grpc::ClientContext* context) {
+    response.Clear();
+    auto writer = write_->RecordFacts(context, &response);
+    v1::RecordFactsRequest request;
+    request.set_strict(strict);
+    for (const auto& fact : facts) {
+      *request.mutable_fact() = fact;
+      if (!writer->Write(request)) break;  // the server ended the call; Finish says why
+      request.clear_strict();
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  });
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<v1::RetractFactResponse> Client::RetractFact(const std::string& fact_id,
+                                                            const std::string& reason) {
+  v1::RetractFactRequest request;
+  request.set_fact_id(fact_id);
+  request.set_reason(reason);
+  v1::RetractFactResponse response;
+  if (auto s = Call([&](auto* c) { return write_->RetractFact(c, request, &response); });
+      !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+absl::StatusOr<v1::GetStatsResponse> Client::GetStats() {
+  v1::GetStatsRequest request;
+  v1::GetStatsResponse response;
+  if (auto s = Call([&](auto* c) { return admin_->GetStats(c, request, &response); }); !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+}  // namespace entente::client

@@ -1,0 +1,81 @@
+// A C++ client for Entente: typed calls over the generated gRPC stubs, each
+// with a deadline, returning absl::StatusOr with the server's code and
+// message (which names the field at fault).
+//
+// Every Entente RPC is idempotent — facts are identified by their content,
+// upserts replace, a second retraction changes nothing — so calls that fail
+// with UNAVAILABLE (server restarting, connection lost) are retried with
+// backoff before the error is returned.
+#ifndef ENTENTE_CLIENT_CLIENT_H_
+#define ENTENTE_CLIENT_CLIENT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "entente/v1/admin_service.grpc.pb.h"
+#include "entente/v1/read_service.grpc.pb.h"
+#include "entente/v1/write_service.grpc.pb.h"
+#include "grpcpp/channel.h"
+
+namespace entente::client {
+
+struct ClientOptions {
+  // Deadline of each call. Default: 10 s.
+  absl::Duration timeout = absl::Seconds(10);
+  // Attempts for a call that fails with UNAVAILABLE. Default: 3.
+  int max_attempts = 3;
+  // Wait before the first retry; doubles each time. Default: 100 ms.
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+};
+
+class Client {
+ public:
+  // A client over an insecure channel to `address` ("127.0.0.1:50051").
+  static std::unique_ptr<Client> Connect(const std::string& address,
+                                         const ClientOptions& options = {});
+  Client(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options);
+
+  absl::StatusOr<v1::Entity> GetEntity(const std::string& id);
+  absl::StatusOr<v1::Source> GetSource(const std::string& id);
+  absl::StatusOr<v1::FactRecord> GetFact(const std::string& id);
+  // Exact matches first; prefix matches only when there is no exact one.
+  absl::StatusOr<std::vector<v1::EntityMatch>> Resolve(const std::string& query, int limit = 10);
+  // One page.
+  absl::StatusOr<v1::ListFactsResponse> ListFacts(const v1::ListFactsRequest& request);
+  // Follows page tokens until the end or `max_records`.
+  absl::StatusOr<std::vector<v1::FactRecord>> ListAllFacts(v1::ListFactsRequest request,
+                                                           size_t max_records = 100000);
+
+  absl::StatusOr<v1::UpsertEntityResponse> UpsertEntity(const v1::Entity& entity);
+  absl::StatusOr<v1::UpsertSourceResponse> UpsertSource(const v1::Source& source);
+  absl::StatusOr<v1::RecordFactResponse> RecordFact(const v1::Fact& fact);
+  // Streams `facts` in one RecordFacts call and returns its summary.
+  absl::StatusOr<v1::RecordFactsResponse> RecordFacts(const std::vector<v1::Fact>& facts,
+                                                      bool strict = false);
+  absl::StatusOr<v1::RetractFactResponse> RetractFact(const std::string& fact_id,
+                                                      const std::string& reason);
+  absl::StatusOr<v1::GetStatsResponse> GetStats();
+
+  // The raw stubs, for calls without a typed helper.
+  v1::ReadService::Stub& read_stub() { return *read_; }
+  v1::WriteService::Stub& write_stub() { return *write_; }
+  v1::AdminService::Stub& admin_stub() { return *admin_; }
+
+ private:
+  // Runs `call` with a fresh context per attempt, retrying on UNAVAILABLE.
+  absl::Status Call(const std::function<grpc::Status(grpc::ClientContext*)>& call);
+
+  ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ReadService::Stub> read_;
+  std::unique_ptr<v1::WriteService::Stub> write_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
+};
+
+}  // namespace entente::client
+
+#endif  // ENTENTE_CLIENT_CLIENT_H_

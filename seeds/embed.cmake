@@ -1,0 +1,18 @@
+# Writes OUTPUT, a C++ file holding each of INPUTS ("|"-separated paths) as a
+# raw string literal.
+string(REPLACE "|" ";" INPUTS "${INPUTS}")
+set(body "// Generated from seeds/data by seeds/embed.cmake. Do not edit.\n")
+string(APPEND body "#include \"seeds/seed_files.h\"\n\nnamespace entente::seeds {\n")
+string(APPEND body "const SeedFile kSeedFiles[] = {\n")
+foreach(input ${INPUTS})
+  file(READ ${input} content)
+  get_filename_component(name ${input} NAME)
+  string(FIND "${content}" ")entente_seed\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${input} contains the raw string delimiter")
+  endif()
+  string(APPEND body "  {\"data/${name}\", R\"entente_seed(${content})entente_seed\"},\n")
+endforeach()
+string(APPEND body "};\nconst int kSeedFileCount = sizeof(kSeedFiles) / sizeof(kSeedFiles[0]);\n")
+string(APPEND body "}  // namespace entente::seeds\n")
+file(WRITE ${OUTPUT} "${body}")

@@ -1,0 +1,89 @@
+// entented: the Entente server. Flags fill ServerOptions and nothing else.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "server/server.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: entented --db DIR [--listen HOST:PORT] [--no-seeds] [--sync-writes]\n"
+    "\n"
+    "Serves an Entente knowledge graph over gRPC.\n"
+    "\n"
+    "  --db DIR            database directory; created (and seeded) if missing\n"
+    "  --listen HOST:PORT  address to listen on (default 127.0.0.1:50051; port 0\n"
+    "                      picks a free port); loopback only without authentication\n"
+    "  --no-seeds          do not load the curated seed graph into a new database\n"
+    "  --sync-writes       fsync the write-ahead log before acknowledging a write\n"
+    "                      (survives power loss; slower). Without it a write\n"
+    "                      survives a crash of the process, not of the machine.\n"
+    "  --max-message-bytes N  largest request accepted (default 4194304)\n"
+    "  --drain-seconds N   at SIGINT/SIGTERM, how long in-flight calls may run\n"
+    "                      before they are cancelled (default 5)\n"
+    "  --help              show this text\n";
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "entented: %s\n\n%s", message.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  entente::server::ServerOptions options;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool has_value = false;
+    if (const size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    auto take_value = [&]() -> bool {
+      if (has_value) return true;
+      if (i + 1 >= argc) return false;
+      value = argv[++i];
+      return true;
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--db") {
+      if (!take_value()) return UsageError("--db needs a directory");
+      options.db_path = value;
+    } else if (arg == "--listen") {
+      if (!take_value()) return UsageError("--listen needs HOST:PORT");
+      options.listen = value;
+    } else if (arg == "--no-seeds" && !has_value) {
+      options.load_seeds = false;
+    } else if (arg == "--sync-writes" && !has_value) {
+      options.store.sync_writes = true;
+    } else if (arg == "--max-message-bytes") {
+      int bytes = 0;
+      if (!take_value() || !absl::SimpleAtoi(value, &bytes) || bytes < 1024) {
+        return UsageError("--max-message-bytes needs a number of bytes >= 1024");
+      }
+      options.max_message_bytes = bytes;
+    } else if (arg == "--drain-seconds") {
+      int seconds = 0;
+      if (!take_value() || !absl::SimpleAtoi(value, &seconds) || seconds < 0 || seconds > 3600) {
+        return UsageError("--drain-seconds needs a number of seconds (0..3600)");
+      }
+      options.drain_seconds = seconds;
+    } else {
+      return UsageError(absl::StrCat("unknown argument \"", argv[i], "\""));
+    }
+  }
+  if (options.db_path.empty()) return UsageError("--db DIR is required");
+  const absl::Status status = entente::server::RunServer(options);
+  if (!status.ok()) {
+    std::fprintf(stderr, "entented: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
+}

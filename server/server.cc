@@ -1,0 +1,125 @@
+#include "server/server.h"
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.pb.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "seeds/seeds.h"
+
+namespace entente::server {
+namespace {
+
+void Log(const std::string& message) {
+  const std::string time = absl::FormatTime("%Y-%m-%d %H:%M:%E3S", absl::Now(), absl::UTCTimeZone());
+  std::fprintf(stderr, "%s entented: %s\n", time.c_str(), message.c_str());
+  std::fflush(stderr);
+}
+
+std::string Describe(const storage::StoreStats& stats) {
+  return absl::StrFormat("%d entities, %d sources, %d facts (%d retracted), %.1f MiB on disk",
+                         stats.entities, stats.sources, stats.facts, stats.retracted_facts,
+                         static_cast<double>(stats.disk_bytes) / (1 << 20));
+}
+
+// Blocks SIGINT and SIGTERM in this thread and every thread it starts, so
+// that only the waiter below receives them.
+sigset_t BlockTerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+}  // namespace
+
+absl::Status CheckLoopback(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon + 1 == address.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen: \"", address, "\" is not host:port"));
+  }
+  const std::string host = address.substr(0, colon);
+  if (host == "127.0.0.1" || host == "localhost" || host == "[::1]" ||
+      absl::StartsWith(host, "127.")) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--listen: \"", address,
+      "\" is not a loopback address; without authentication Entente listens on 127.0.0.1, "
+      "[::1] or localhost only"));
+}
+
+absl::Status RunServer(const ServerOptions& options) {
+  if (options.db_path.empty()) return absl::InvalidArgumentError("--db: is required");
+  if (auto s = CheckLoopback(options.listen); !s.ok()) return s;
+  const sigset_t signals = BlockTerminationSignals();
+
+  auto store = storage::Store::Open(options.db_path, options.store);
+  if (!store.ok()) return store.status();
+  Log(absl::StrCat("opened ", options.db_path,
+                   (*store)->created() ? " (new database)" : " (existing database)",
+                   ", schema version ", storage::kSchemaVersion));
+  if ((*store)->created() && options.load_seeds) {
+    auto summary = seeds::LoadSeeds(**store);
+    if (!summary.ok()) return summary.status();
+    Log(absl::StrFormat("loaded the seed graph: %d sources, %d entities, %d facts",
+                        summary->sources, summary->entities, summary->facts));
+  } else if ((*store)->created()) {
+    Log("started without seeds (--no-seeds): the database is empty");
+  }
+  Log(absl::StrCat("holds ", Describe((*store)->Stats())));
+
+  WriteService write_service(store->get(), options.limits);
+  ReadService read_service(store->get(), options.limits);
+  AdminService admin_service(store->get());
+  // Registers the health protocol's descriptors, so that reflection can
+  // describe the health service as well as ours.
+  grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.RegisterService(&write_service);
+  builder.RegisterService(&read_service);
+  builder.RegisterService(&admin_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen,
+                                               " (in use, or not an address of this host)"));
+  }
+  auto* health = server->GetHealthCheckService();
+  health->SetServingStatus(true);
+  const std::string host = options.listen.substr(0, options.listen.rfind(':'));
+  Log(absl::StrCat("listening on ", host, ":", port));
+
+  std::thread waiter([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    Log(absl::StrCat("received ", signal == SIGINT ? "SIGINT" : "SIGTERM",
+                     "; draining in-flight calls"));
+    health->SetServingStatus(false);
+    server->Shutdown(std::chrono::system_clock::now() +
+                     std::chrono::seconds(options.drain_seconds));
+  });
+  server->Wait();
+  waiter.join();
+  server.reset();
+  const std::string summary = Describe((*store)->Stats());
+  store->reset();  // flushes and closes the database
+  Log(absl::StrCat("closed ", options.db_path, " holding ", summary));
+  return absl::OkStatus();
+}
+
+}  // namespace entente::server

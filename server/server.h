@@ -1,0 +1,44 @@
+// The entented process: opens the store, seeds a new database, serves the
+// gRPC services until SIGINT or SIGTERM, then drains and closes.
+#ifndef ENTENTE_SERVER_SERVER_H_
+#define ENTENTE_SERVER_SERVER_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "server/service.h"
+#include "storage/store.h"
+
+namespace entente::server {
+
+struct ServerOptions {
+  // Database directory; created if missing. Required.
+  std::string db_path;
+  // host:port to listen on. Port 0 picks a free port (logged). Default:
+  // 127.0.0.1:50051. Without authentication (a later feature) only loopback
+  // addresses are accepted.
+  std::string listen = "127.0.0.1:50051";
+  // Load the curated seed graph into a database this run creates.
+  // Default: true.
+  bool load_seeds = true;
+  // Largest request message accepted, in bytes. Default: 4 MiB.
+  int max_message_bytes = 4 << 20;
+  // How long in-flight calls may take to finish at shutdown; calls still
+  // running then are cancelled. gRPC also holds shutdown open for idle client
+  // connections until this passes, so keep it short. Default: 5 s.
+  int drain_seconds = 5;
+  storage::StoreOptions store;
+  ServiceLimits limits;
+};
+
+// Runs the server until a termination signal; returns the first error that
+// stopped it from starting or closing cleanly.
+absl::Status RunServer(const ServerOptions& options);
+
+// OK when `address` is a loopback host:port ("127.0.0.1:50051",
+// "[::1]:0", "localhost:7000").
+absl::Status CheckLoopback(const std::string& address);
+
+}  // namespace entente::server
+
+#endif  // ENTENTE_SERVER_SERVER_H_

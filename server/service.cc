@@ -1,0 +1,262 @@
+#include "server/service.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/page_token.h"
+#include "server/status.h"
+#include "storage/dates.h"
+#include "storage/validate.h"
+
+namespace entente::server {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+absl::Time DeadlineOf(const grpc::ServerContext* context) {
+  const auto deadline = context->deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
+}
+
+// A call whose deadline has passed or whose client went away is not started.
+bool Abandoned(grpc::ServerContext* context) {
+  return context->IsCancelled() || absl::Now() > DeadlineOf(context);
+}
+
+grpc::Status AbandonedStatus() {
+  return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                      "the call's deadline passed or it was cancelled before it could run");
+}
+
+grpc::Status Invalid(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+}
+
+}  // namespace
+
+// ---- WriteService ----
+
+grpc::Status WriteService::UpsertEntity(grpc::ServerContext* context,
+                                        const v1::UpsertEntityRequest* request,
+                                        v1::UpsertEntityResponse* response) {
+  if (Abandoned(context)) return AbandonedStatus();
+  if (!request->has_entity()) return Invalid("entity: is missing");
+  auto result = store_->UpsertEntity(request->entity());
+  if (!result.ok()) return ToGrpc(result.status());
+  *response->mutable_entity() = std::move(result->entity);
+  response->set_created(result->created);
+  return grpc::Status::OK;
+}
+
+grpc::Status WriteService::UpsertSource(grpc::ServerContext* context,
+                                        const v1::UpsertSourceRequest* request,
+                                        v1::UpsertSourceResponse* response) {
+  if (Abandoned(context)) return AbandonedStatus();
+  if (!request->has_source()) return Invalid("source: is missing");
+  auto result = store_->UpsertSource(request->source());
+  if (!result.ok()) return ToGrpc(result.status());
+  *response->mutable_source() = std::move(result->source);
+  response->set_created(result->created);
+  return grpc::Status::OK;
+}
+
+grpc::Status WriteService::RecordFact(grpc::ServerContext* context,
+                                      const v1::RecordFactRequest* request,
+                                      v1::RecordFactResponse* response) {
+  if (Abandoned(context)) return AbandonedStatus();
+  if (!request->has_fact()) return Invalid("fact: is missing");
+  auto result = store_->RecordFact(request->fact());
+  if (!result.ok()) return ToGrpc(result.status());
+  *response->mutable_record() = std::move(result->fact);
+  response->set_created(result->changed);
+  return grpc::Status::OK;
+}
+
+grpc::Status WriteService::RecordFacts(grpc::ServerContext* context,
+                                       grpc::ServerReader<v1::RecordFactsRequest>* reader,
+                                       v1::RecordFactsResponse* response) {
+  v1::RecordFactsRequest request;
+  bool strict = false;
+  int64_t index = 0;
+  while (reader->Read(&request)) {
+    if (Abandoned(context)) return AbandonedStatus();
+    if (index == 0) strict = request.strict();
+    if (index >= limits_.max_stream_facts) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("a RecordFacts stream may carry at most ",
+                                       limits_.max_stream_facts, " facts; split the input"));
+    }
+    response->set_received(response->received() + 1);
+    absl::Status status = absl::InvalidArgumentError("fact: is missing");
+    if (request.has_fact()) {
+      auto result = store_->RecordFact(request.fact());
+      status = result.status();
+      if (result.ok() && result->created) response->set_created(response->created() + 1);
+      if (result.ok() && !result->created) response->set_unchanged(response->unchanged() + 1);
+    }
+    ++index;
+    if (!status.ok()) {
+      if (status.code() != absl::StatusCode::kInvalidArgument) return ToGrpc(status);
+      if (strict) {
+        return Invalid(absl::StrCat("message ", index - 1, ": ", status.message(),
+                                    " (strict: stopped here; ", response->created(),
+                                    " created and ", response->unchanged(),
+                                    " unchanged before it)"));
+      }
+      response->set_rejected(response->rejected() + 1);
+      if (response->rejections_size() < limits_.max_reported_rejections) {
+        auto* rejection = response->add_rejections();
+        rejection->set_index(index - 1);
+        rejection->set_error(std::string(status.message()));
+      }
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status WriteService::RetractFact(grpc::ServerContext* context,
+                                       const v1::RetractFactRequest* request,
+                                       v1::RetractFactResponse* response) {
+  if (Abandoned(context)) return AbandonedStatus();
+  auto result = store_->RetractFact(request->fact_id(), request->reason());
+  if (!result.ok()) return ToGrpc(result.status());
+  *response->mutable_record() = std::move(result->fact);
+  return grpc::Status::OK;
+}
+
+// ---- ReadService ----
+
+grpc::Status ReadService::GetEntity(grpc::ServerContext* context,
+                                    const v1::GetEntityRequest* request,
+                                    v1::GetEntityResponse* response) {
+  if (Abandoned(context)) return AbandonedStatus();
+  auto entity = store_->GetEntity(request->id());
+  if (!entity.ok()) return ToGrpc(entity.status());
+  *response->mutable_entity() = std::move(*entity);
+  return grpc::Status::OK;
+}
+
+grpc::Status ReadService::GetSource(grpc::ServerContext* context,
+                                    const v1::GetSourceRequest* request,
+                                    v1::GetSourceResponse* response) {
+  if (Abandoned(context)) return AbandonedStatus();
+  auto source = store_->GetSource(request->id());
+  if (!source.ok()) return ToGrpc(source.status());
+  *response->mutable_source() = std::move(*source);
+  return grpc::Status::OK;
+}
+
+grpc::Status ReadService::GetFact(grpc::ServerContext* context, const v1::GetFactRequest* request,
+                                  v1::GetFactResponse* response) {
+  if (Abandoned(context)) return AbandonedStatus();
+  auto record = store_->GetFact(request->id());
+  if (!record.ok()) return ToGrpc(record.status());
+  *response->mutable_record() = std::move(*record);
+  return grpc::Status::OK;
+}
+
+grpc::Status ReadService::ResolveEntity(grpc::ServerContext* context,
+                                        const v1::ResolveEntityRequest* request,
+                                        v1::ResolveEntityResponse* response) {
+  if (Abandoned(context)) return AbandonedStatus();
+  if (request->query().size() > storage::RecordLimits::kMaxNameBytes) {
+    return Invalid(absl::StrCat("query: is longer than ", storage::RecordLimits::kMaxNameBytes,
+                                " bytes"));
+  }
+  if (request->limit() < 0 || request->limit() > limits_.max_resolve_limit) {
+    return Invalid(absl::StrCat("limit: must be between 0 and ", limits_.max_resolve_limit,
+                                " (0 means 10)"));
+  }
+  const size_t limit = request->limit() == 0 ? 10 : static_cast<size_t>(request->limit());
+  auto matches = store_->Resolve(request->query(), limit);
+  if (!matches.ok()) return ToGrpc(matches.status());
+  for (auto& match : *matches) {
+    auto* out = response->add_matches();
+    *out->mutable_entity() = std::move(match.entity);
+    out->set_match_kind(match.exact ? v1::MATCH_KIND_EXACT : v1::MATCH_KIND_PREFIX);
+    out->set_matched_text(std::move(match.matched_text));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ReadService::ListFacts(grpc::ServerContext* context,
+                                    const v1::ListFactsRequest* request,
+                                    v1::ListFactsResponse* response) {
+  if (Abandoned(context)) return AbandonedStatus();
+  storage::FactQuery query;
+  if (request->entity_id().empty()) return Invalid("entity_id: is empty");
+  query.entity_id = request->entity_id();
+  query.other_entity_id = request->other_entity_id();
+  if (query.other_entity_id == query.entity_id) {
+    return Invalid("other_entity_id: is the same as entity_id");
+  }
+  auto window = storage::WindowRange(request->window(), "window");
+  if (!window.ok()) return ToGrpc(window.status());
+  query.window = *window;
+  for (int i = 0; i < request->types_size(); ++i) {
+    const auto type = request->types(i);
+    if (type == v1::FACT_TYPE_UNSPECIFIED || !v1::FactType_IsValid(type)) {
+      return Invalid(absl::StrCat("types[", i, "]: unknown fact type ", type));
+    }
+    query.types.push_back(type);
+  }
+  if (request->page_size() < 0) return Invalid("page_size: is negative");
+  query.limit = static_cast<size_t>(
+      request->page_size() == 0 ? limits_.default_page_size
+                                : std::min(request->page_size(), limits_.max_page_size));
+  const uint64_t fingerprint = RequestFingerprint(*request);
+  if (!request->page_token().empty()) {
+    auto cursor = DecodePageToken(request->page_token(), fingerprint);
+    if (!cursor.ok()) return ToGrpc(cursor.status());
+    query.cursor = std::move(*cursor);
+  }
+  if (request->has_as_of()) {
+    const auto& as_of = request->as_of();
+    if (as_of.seconds() < TimeUtil::kTimestampMinSeconds ||
+        as_of.seconds() > TimeUtil::kTimestampMaxSeconds || as_of.nanos() < 0 ||
+        as_of.nanos() > 999'999'999) {
+      return Invalid("as_of: is not a valid timestamp");
+    }
+    query.as_of = absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(request->as_of()));
+  }
+  query.include_retracted = request->include_retracted();
+  query.deadline = DeadlineOf(context);
+  auto page = store_->ListFacts(query);
+  if (!page.ok()) return ToGrpc(page.status());
+  for (auto& record : page->records) *response->add_records() = std::move(record);
+  if (!page->next_cursor.empty()) {
+    response->set_next_page_token(EncodePageToken(fingerprint, page->next_cursor));
+  }
+  return grpc::Status::OK;
+}
+
+// ---- AdminService ----
+
+grpc::Status AdminService::GetStats(grpc::ServerContext* context,
+                                    const v1::GetStatsRequest* request,
+                                    v1::GetStatsResponse* response) {
+  if (Abandoned(context)) return AbandonedStatus();
+  const storage::StoreStats stats = store_->Stats();
+  response->set_entity_count(stats.entities);
+  response->set_source_count(stats.sources);
+  response->set_fact_count(stats.facts);
+  response->set_retracted_fact_count(stats.retracted_facts);
+  for (const auto& [kind, count] : stats.entities_by_kind) {
+    (*response->mutable_entities_by_kind())[v1::EntityKind_Name(kind)] = count;
+  }
+  for (const auto& [type, count] : stats.facts_by_type) {
+    (*response->mutable_facts_by_type())[v1::FactType_Name(type)] = count;
+  }
+  response->set_disk_bytes(stats.disk_bytes);
+  response->set_schema_version(stats.schema_version);
+  response->set_db_path(store_->path());
+  *response->mutable_db_create_time() =
+      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(stats.create_time));
+  return grpc::Status::OK;
+}
+
+}  // namespace entente::server

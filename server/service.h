@@ -1,0 +1,86 @@
+// The gRPC services of Entente. Each is an adapter: it checks the request,
+// calls the store (later the graph layer), and converts the result and any
+// error, keeping the message that names the offending field.
+#ifndef ENTENTE_SERVER_SERVICE_H_
+#define ENTENTE_SERVER_SERVICE_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "entente/v1/admin_service.grpc.pb.h"
+#include "entente/v1/read_service.grpc.pb.h"
+#include "entente/v1/write_service.grpc.pb.h"
+#include "storage/store.h"
+
+namespace entente::server {
+
+// Limits every request is held to. Requests beyond them get
+// INVALID_ARGUMENT (sizes) or RESOURCE_EXHAUSTED (streams).
+struct ServiceLimits {
+  // Page size when a request leaves it at 0. Default: 100.
+  int32_t default_page_size = 100;
+  // Largest page a request may ask for. Default: 1000.
+  int32_t max_page_size = 1000;
+  // Most matches a resolve may ask for. Default: 100.
+  int32_t max_resolve_limit = 100;
+  // Most facts one RecordFacts stream may carry. Default: 10 million.
+  int64_t max_stream_facts = 10'000'000;
+  // Rejections listed in a RecordFacts summary. Default: 100.
+  int32_t max_reported_rejections = 100;
+};
+
+class WriteService final : public v1::WriteService::Service {
+ public:
+  WriteService(storage::Store* store, const ServiceLimits& limits)
+      : store_(store), limits_(limits) {}
+  grpc::Status UpsertEntity(grpc::ServerContext* context, const v1::UpsertEntityRequest* request,
+                            v1::UpsertEntityResponse* response) override;
+  grpc::Status UpsertSource(grpc::ServerContext* context, const v1::UpsertSourceRequest* request,
+                            v1::UpsertSourceResponse* response) override;
+  grpc::Status RecordFact(grpc::ServerContext* context, const v1::RecordFactRequest* request,
+                          v1::RecordFactResponse* response) override;
+  grpc::Status RecordFacts(grpc::ServerContext* context,
+                           grpc::ServerReader<v1::RecordFactsRequest>* reader,
+                           v1::RecordFactsResponse* response) override;
+  grpc::Status RetractFact(grpc::ServerContext* context, const v1::RetractFactRequest* request,
+                           v1::RetractFactResponse* response) override;
+
+ private:
+  storage::Store* store_;
+  ServiceLimits limits_;
+};
+
+class ReadService final : public v1::ReadService::Service {
+ public:
+  ReadService(const storage::Store* store, const ServiceLimits& limits)
+      : store_(store), limits_(limits) {}
+  grpc::Status GetEntity(grpc::ServerContext* context, const v1::GetEntityRequest* request,
+                         v1::GetEntityResponse* response) override;
+  grpc::Status GetSource(grpc::ServerContext* context, const v1::GetSourceRequest* request,
+                         v1::GetSourceResponse* response) override;
+  grpc::Status GetFact(grpc::ServerContext* context, const v1::GetFactRequest* request,
+                       v1::GetFactResponse* response) override;
+  grpc::Status ResolveEntity(grpc::ServerContext* context,
+                             const v1::ResolveEntityRequest* request,
+                             v1::ResolveEntityResponse* response) override;
+  grpc::Status ListFacts(grpc::ServerContext* context, const v1::ListFactsRequest* request,
+                         v1::ListFactsResponse* response) override;
+
+ private:
+  const storage::Store* store_;
+  ServiceLimits limits_;
+};
+
+class AdminService final : public v1::AdminService::Service {
+ public:
+  explicit AdminService(const storage::Store* store) : store_(store) {}
+  grpc::Status GetStats(grpc::ServerContext* context, const v1::GetStatsRequest* request,
+                        v1::GetStatsResponse* response) override;
+
+ private:
+  const storage::Store* store_;
+};
+
+}  // namespace entente::server
+
+#endif  // ENTENTE_SERVER_SERVICE_H_

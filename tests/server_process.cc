@@ -1,0 +1,97 @@
+#include "tests/server_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace entente::testing {
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::random_device random;
+  path_ = (fs::temp_directory_path() /
+           ("entente_test_" + std::to_string(::getpid()) + "_" + std::to_string(random())))
+              .string();
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::string EntentedPath() { return ENTENTED_PATH; }
+
+ServerProcess::ServerProcess(const std::string& db_path, const std::vector<std::string>& extra_args) {
+  static int started = 0;
+  log_path_ = db_path + ".server" + std::to_string(++started) + ".log";
+  std::vector<std::string> args = {EntentedPath(), "--db", db_path, "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    FILE* log = std::fopen(log_path_.c_str(), "w");
+    if (log != nullptr) dup2(fileno(log), STDERR_FILENO);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  const std::string listening = "listening on 127.0.0.1:";
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < give_up) {
+    const std::string text = log();
+    if (const size_t at = text.find(listening); at != std::string::npos) {
+      const size_t digits = at + listening.size();
+      const size_t end = text.find_first_not_of("0123456789", digits);
+      if (end != std::string::npos && end > digits) {  // the whole number is written
+        port_ = std::stoi(text.substr(digits, end - digits));
+        return;
+      }
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;  // exited before listening
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+ServerProcess::~ServerProcess() { Stop(); }
+
+std::string ServerProcess::address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+std::string ServerProcess::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int ServerProcess::Stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  pid_ = -1;
+  port_ = 0;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace entente::testing

@@ -1,0 +1,50 @@
+// Starts the real entented binary for a test on a free loopback port with
+// its own database directory, and stops it (SIGTERM, then SIGKILL after a
+// grace period) when the test is done.
+#ifndef ENTENTE_TESTS_SERVER_PROCESS_H_
+#define ENTENTE_TESTS_SERVER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace entente::testing {
+
+// A fresh directory under the system temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class ServerProcess {
+ public:
+  // Starts `entented --db db_path --listen 127.0.0.1:0 extra_args...` and
+  // waits until it logs the port it listens on. Check ok() afterwards.
+  ServerProcess(const std::string& db_path, const std::vector<std::string>& extra_args = {});
+  ~ServerProcess();
+
+  bool ok() const { return port_ > 0; }
+  std::string address() const;
+  // Sends SIGTERM and waits; returns the exit status (or -1).
+  int Stop();
+  // Everything the server has written to stderr so far.
+  std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string log_path_;
+};
+
+// Path of the entented binary under test (set by CMake).
+std::string EntentedPath();
+
+}  // namespace entente::testing
+
+#endif  // ENTENTE_TESTS_SERVER_PROCESS_H_
