@@ -156,6 +156,7 @@ class Store::Impl {
   StoreStats Stats() const;
 
   std::string path_;
+  ApplyListener listener_;
   StoreOptions options_;
   bool created_ = false;
 
@@ -404,6 +405,7 @@ absl::StatusOr<ApplyResult> Store::Impl::Apply(v1::Mutation mutation) {
   } else if (mutation.has_upsert_source()) {
     source_ids_.insert(mutation.upsert_source().id());
   }
+  if (listener_) listener_(mutation, *result);
   return result;
 }
 
@@ -874,6 +876,7 @@ absl::Status Store::ForEachEntity(const std::function<bool(const v1::Entity&)>& 
   return impl_->ForEach<v1::Entity>(kEntities, visit);
 }
 StoreStats Store::Stats() const { return impl_->Stats(); }
+void Store::SetApplyListener(ApplyListener listener) { impl_->listener_ = std::move(listener); }
 
 std::string Store::FactIdOf(const v1::Fact& fact) {
   v1::Fact canonical = fact;

@@ -163,6 +163,13 @@ class Store {
 
   StoreStats Stats() const;
 
+  // Called after every mutation that changed the store, in apply order, on
+  // the writing thread and under the write lock (keep it short). Lets an
+  // in-memory projection such as the graph follow every write, whatever
+  // path it came by. Set once, before writes start.
+  using ApplyListener = std::function<void(const v1::Mutation&, const ApplyResult&)>;
+  void SetApplyListener(ApplyListener listener);
+
   // The content-derived id a fact would get (after canonical ordering).
   static std::string FactIdOf(const v1::Fact& fact);
 

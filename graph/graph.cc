@@ -1,0 +1,397 @@
+#include "graph/graph.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/time_util.h"
+#include "graph/cameo.h"
+#include "storage/keys.h"
+
+namespace entente::graph {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+const absl::Time kRecordEpoch = absl::FromUnixSeconds(946684800);  // 2000-01-01 UTC
+
+// A fact is folded into the base layer once the recent layer holds this many
+// facts, or an eighth of the base, whichever is more.
+constexpr size_t kMinRecentFacts = 1 << 16;
+
+struct RawEdge {
+  Vertex from;
+  Vertex to;
+  storage::DayNumber first_day;
+  FactIndex fact;
+};
+
+uint32_t SecondOf(const google::protobuf::Timestamp& t) {
+  return RecordSecond(absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t)));
+}
+
+Csr MakeCsr(std::vector<RawEdge>& edges, uint32_t vertex_count, CsrView* view) {
+  std::sort(edges.begin(), edges.end(), [](const RawEdge& a, const RawEdge& b) {
+    if (a.from != b.from) return a.from < b.from;
+    if (a.first_day != b.first_day) return a.first_day < b.first_day;
+    return a.fact < b.fact;
+  });
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  std::vector<EdgeProps> props;
+  pairs.reserve(edges.size());
+  props.reserve(edges.size());
+  for (const auto& e : edges) {
+    pairs.emplace_back(e.from, e.to);
+    props.push_back({e.first_day, e.fact});
+  }
+  std::vector<RawEdge>().swap(edges);
+  // The edges are sorted by source, and within a source by time; the CSR
+  // keeps that order, which is what makes a window a contiguous range.
+  Csr csr(boost::edges_are_sorted, pairs.begin(), pairs.end(), props.begin(), vertex_count);
+  view->rowstart = csr.m_forward.m_rowstart.data();
+  view->column = csr.m_forward.m_column.data();
+  view->props = num_edges(csr) == 0
+                    ? nullptr
+                    : &csr[boost::detail::csr_edge_descriptor<uint32_t, uint32_t>(0, 0)];
+  view->vertices = vertex_count;
+  return csr;
+}
+
+// The ordered pairs a fact links: every pair of distinct participants, both
+// ways; a fact with one participant links it to itself, so that it still
+// shows in that entity's timeline.
+void AddFactEdges(const std::vector<Vertex>& participants, const FactInfo& info, FactIndex index,
+                  std::vector<RawEdge>* short_edges, std::vector<RawEdge>* long_edges) {
+  const bool is_long =
+      storage::keys::ClassOf({info.first_day, info.last_day}) == storage::keys::SpanClass::kLong;
+  auto* out = is_long ? long_edges : short_edges;
+  if (participants.size() == 1) {
+    out->push_back({participants[0], participants[0], info.first_day, index});
+    return;
+  }
+  for (Vertex a : participants) {
+    for (Vertex b : participants) {
+      if (a != b) out->push_back({a, b, info.first_day, index});
+    }
+  }
+}
+
+}  // namespace
+
+uint32_t RecordSecond(absl::Time time) {
+  const double seconds = absl::ToDoubleSeconds(time - kRecordEpoch);
+  if (seconds <= 0) return 0;
+  if (seconds >= 4294967294.0) return kNever - 1;
+  return static_cast<uint32_t>(std::ceil(seconds));
+}
+
+std::string FactInfo::IdText() const {
+  return storage::keys::FactIdToText(
+      absl::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
+}
+
+namespace {
+
+v1::Date DateAt(storage::DayNumber day, uint8_t precision) {
+  v1::Date date = storage::DateOfDay(day);
+  date.set_precision(static_cast<v1::Precision>(precision));
+  if (precision == v1::PRECISION_MONTH || precision == v1::PRECISION_YEAR) date.set_day(0);
+  if (precision == v1::PRECISION_YEAR) date.set_month(0);
+  return date;
+}
+
+}  // namespace
+
+v1::TimeSpan FactInfo::ValidTime() const {
+  v1::TimeSpan span;
+  if (open_start) {
+    span.set_open_start(true);
+  } else {
+    *span.mutable_start() = DateAt(first_day, start_precision);
+  }
+  if (open_end) {
+    span.set_open_end(true);
+  } else if (has_end) {
+    *span.mutable_end() = DateAt(last_day, end_precision);
+  }
+  return span;
+}
+
+// ---- Snapshot ----
+
+Snapshot::Snapshot(std::shared_ptr<const VertexTable> vertices, std::shared_ptr<const Layer> base,
+                   std::shared_ptr<const Layer> recent,
+                   std::shared_ptr<const absl::flat_hash_map<FactIndex, uint32_t>> retractions)
+    : vertices_(std::move(vertices)),
+      base_(std::move(base)),
+      recent_(std::move(recent)),
+      retractions_(std::move(retractions)),
+      base_facts_(static_cast<FactIndex>(base_->facts.size())) {}
+
+Snapshot::~Snapshot() = default;
+
+size_t Snapshot::vertex_count() const { return vertices_->ids.size(); }
+size_t Snapshot::fact_count() const {
+  return base_->facts.size() + (recent_ ? recent_->facts.size() : 0);
+}
+
+Vertex Snapshot::Find(absl::string_view entity_id) const {
+  auto it = vertices_->index.find(std::string(entity_id));
+  return it == vertices_->index.end() ? kNoVertex : it->second;
+}
+
+const std::string& Snapshot::id(Vertex v) const { return vertices_->ids[v]; }
+v1::EntityKind Snapshot::kind(Vertex v) const { return vertices_->kinds[v]; }
+
+size_t Snapshot::edge_count() const {
+  size_t edges = num_edges(base_->short_edges) + num_edges(base_->long_edges);
+  if (recent_) edges += num_edges(recent_->short_edges) + num_edges(recent_->long_edges);
+  return edges;
+}
+
+size_t Snapshot::MemoryBytes() const {
+  auto layer_bytes = [](const Layer& layer) {
+    size_t bytes = layer.facts.capacity() * sizeof(FactInfo);
+    for (const Csr* csr : {&layer.short_edges, &layer.long_edges}) {
+      bytes += csr->m_forward.m_rowstart.capacity() * sizeof(uint32_t) +
+               csr->m_forward.m_column.capacity() * sizeof(Vertex) +
+               num_edges(*csr) * sizeof(EdgeProps);
+    }
+    return bytes;
+  };
+  size_t bytes = layer_bytes(*base_) + (recent_ ? layer_bytes(*recent_) : 0);
+  for (const auto& id : vertices_->ids) bytes += sizeof(std::string) + id.capacity();
+  bytes += vertices_->kinds.capacity() * sizeof(v1::EntityKind);
+  bytes += vertices_->index.capacity() * (sizeof(std::string) + sizeof(Vertex) + 1);
+  return bytes;
+}
+
+// ---- LiveGraph ----
+
+struct LiveGraph::State {
+  std::shared_ptr<VertexTable> vertices;  // copied before a change once published
+  bool vertices_published = false;
+  std::shared_ptr<const Snapshot::Layer> base;
+  // Facts recorded since the base was built, with their participants.
+  std::vector<FactInfo> recent_facts;
+  std::vector<std::vector<Vertex>> recent_participants;
+  std::shared_ptr<absl::flat_hash_map<FactIndex, uint32_t>> retractions;
+  bool retractions_published = false;
+  bool dirty = false;
+
+  VertexTable& MutableVertices() {
+    if (vertices_published) {
+      vertices = std::make_shared<VertexTable>(*vertices);
+      vertices_published = false;
+    }
+    return *vertices;
+  }
+
+  Vertex AddVertex(const v1::Entity& entity) {
+    auto it = vertices->index.find(entity.id());
+    if (it != vertices->index.end()) {
+      if (vertices->kinds[it->second] != entity.kind()) {
+        MutableVertices().kinds[it->second] = entity.kind();
+      }
+      return it->second;
+    }
+    VertexTable& table = MutableVertices();
+    const auto v = static_cast<Vertex>(table.ids.size());
+    table.ids.push_back(entity.id());
+    table.kinds.push_back(entity.kind());
+    table.index.emplace(entity.id(), v);
+    return v;
+  }
+
+  // Participants as distinct vertices; the store guarantees they exist.
+  std::vector<Vertex> Participants(const v1::Fact& fact) const {
+    std::vector<Vertex> out;
+    for (const auto& p : fact.participants()) {
+      auto it = vertices->index.find(p.entity_id());
+      if (it != vertices->index.end()) out.push_back(it->second);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  std::shared_ptr<const Snapshot::Layer> BuildLayer(
+      FactIndex first_fact, std::vector<FactInfo> facts,
+      const std::vector<std::vector<Vertex>>& participants,
+      const Snapshot::Layer* carry_edges_from) const {
+    auto layer = std::make_shared<Snapshot::Layer>();
+    layer->first_fact = first_fact;
+    std::vector<RawEdge> short_edges;
+    std::vector<RawEdge> long_edges;
+    if (carry_edges_from != nullptr) {
+      // Folding: keep the old base's edges (facts keep their indices).
+      for (const auto* csr : {&carry_edges_from->short_edges, &carry_edges_from->long_edges}) {
+        auto* out = csr == &carry_edges_from->short_edges ? &short_edges : &long_edges;
+        for (Vertex v = 0; v < num_vertices(*csr); ++v) {
+          for (auto [e, end] = out_edges(v, *csr); e != end; ++e) {
+            out->push_back({v, target(*e, *csr), (*csr)[*e].first_day, (*csr)[*e].fact});
+          }
+        }
+      }
+    }
+    const FactIndex offset = carry_edges_from != nullptr
+                                 ? static_cast<FactIndex>(carry_edges_from->facts.size())
+                                 : 0;
+    for (size_t i = 0; i < participants.size(); ++i) {
+      AddFactEdges(participants[i], facts[i], first_fact + offset + static_cast<FactIndex>(i),
+                   &short_edges, &long_edges);
+    }
+    if (carry_edges_from != nullptr) {
+      std::vector<FactInfo> all = carry_edges_from->facts;
+      all.insert(all.end(), facts.begin(), facts.end());
+      facts = std::move(all);
+    }
+    layer->facts = std::move(facts);
+    layer->facts.shrink_to_fit();
+    const auto n = static_cast<uint32_t>(vertices->ids.size());
+    layer->short_edges = MakeCsr(short_edges, n, &layer->short_view);
+    layer->long_edges = MakeCsr(long_edges, n, &layer->long_view);
+    return layer;
+  }
+};
+
+LiveGraph::LiveGraph() : state_(std::make_unique<State>()) {}
+LiveGraph::~LiveGraph() = default;
+
+namespace {
+
+FactInfo InfoOf(const v1::FactRecord& record) {
+  const v1::Fact& fact = record.fact();
+  FactInfo info{};
+  const storage::DayRange range = storage::SpanRange(fact.valid_time());
+  info.first_day = range.first;
+  info.last_day = range.last;
+  info.record_second = SecondOf(record.record_time());
+  info.type = static_cast<uint8_t>(fact.type());
+  info.goldstein_tenths =
+      static_cast<int8_t>(std::lround(GoldsteinOf(fact.type(), fact.cameo_code()) * 10));
+  const auto& span = fact.valid_time();
+  info.start_precision = static_cast<uint8_t>(span.start().precision());
+  info.end_precision = static_cast<uint8_t>(span.end().precision());
+  info.has_end = span.has_end();
+  info.open_start = span.open_start();
+  info.open_end = span.open_end();
+  info.participant_count = static_cast<uint8_t>(std::min(fact.participants_size(), 255));
+  if (auto binary = storage::keys::FactIdFromText(fact.id())) {
+    std::memcpy(info.id.data(), binary->data(), info.id.size());
+  }
+  return info;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LiveGraph>> LiveGraph::Build(storage::Store& store) {
+  const absl::Time start = absl::Now();
+  std::unique_ptr<LiveGraph> graph(new LiveGraph());
+  State& state = *graph->state_;
+  state.vertices = std::make_shared<VertexTable>();
+  state.retractions = std::make_shared<absl::flat_hash_map<FactIndex, uint32_t>>();
+  if (auto s = store.ForEachEntity([&](const v1::Entity& e) {
+        state.AddVertex(e);
+        return true;
+      });
+      !s.ok()) {
+    return s;
+  }
+  std::vector<FactInfo> facts;
+  std::vector<std::vector<Vertex>> participants;
+  std::vector<std::pair<FactIndex, uint32_t>> retracted;
+  if (auto s = store.ForEachFact([&](const v1::FactRecord& record) {
+        if (record.has_retraction()) {
+          retracted.emplace_back(static_cast<FactIndex>(facts.size()),
+                                 SecondOf(record.retraction().retract_time()));
+        }
+        facts.push_back(InfoOf(record));
+        participants.push_back(state.Participants(record.fact()));
+        return true;
+      });
+      !s.ok()) {
+    return s;
+  }
+  for (const auto& [f, second] : retracted) (*state.retractions)[f] = second;
+  state.base = state.BuildLayer(0, std::move(facts), participants, nullptr);
+  state.dirty = true;
+  graph->Publish();
+  // Register only now: writes before this point are already in the scan.
+  store.SetApplyListener([g = graph.get()](const v1::Mutation& m, const storage::ApplyResult& r) {
+    g->OnApplied(m, r);
+  });
+  auto snapshot = graph->snapshot();
+  graph->build_stats_ = {absl::Now() - start, snapshot->fact_count(), snapshot->vertex_count(),
+                         snapshot->edge_count()};
+  return graph;
+}
+
+std::shared_ptr<const Snapshot> LiveGraph::snapshot() const { return current_.load(); }
+
+void LiveGraph::OnApplied(const v1::Mutation& mutation, const storage::ApplyResult& result) {
+  std::lock_guard lock(mu_);
+  State& state = *state_;
+  if (mutation.has_upsert_entity()) {
+    const size_t before = state.vertices->ids.size();
+    state.AddVertex(result.entity);
+    state.dirty = state.dirty || state.vertices->ids.size() != before || !state.vertices_published;
+  } else if (mutation.has_record_fact() && result.created) {
+    state.recent_facts.push_back(InfoOf(result.fact));
+    state.recent_participants.push_back(state.Participants(result.fact.fact()));
+    state.dirty = true;
+  } else if (mutation.has_retract_fact() && result.changed) {
+    auto binary = storage::keys::FactIdFromText(result.id);
+    if (!binary) return;
+    auto matches = [&](const FactInfo& info) {
+      return std::memcmp(info.id.data(), binary->data(), info.id.size()) == 0;
+    };
+    // Retractions are rare; a linear search keeps an id index out of memory.
+    std::optional<FactIndex> index;
+    const auto& base_facts = state.base->facts;
+    for (size_t i = 0; i < base_facts.size() && !index; ++i) {
+      if (matches(base_facts[i])) index = static_cast<FactIndex>(i);
+    }
+    for (size_t i = 0; i < state.recent_facts.size() && !index; ++i) {
+      if (matches(state.recent_facts[i])) index = static_cast<FactIndex>(base_facts.size() + i);
+    }
+    if (!index) return;
+    if (state.retractions_published) {
+      state.retractions =
+          std::make_shared<absl::flat_hash_map<FactIndex, uint32_t>>(*state.retractions);
+      state.retractions_published = false;
+    }
+    (*state.retractions)[*index] = SecondOf(result.fact.retraction().retract_time());
+    state.dirty = true;
+  }
+}
+
+void LiveGraph::Publish() {
+  std::lock_guard lock(mu_);
+  State& state = *state_;
+  if (!state.dirty) return;
+  std::shared_ptr<const Snapshot::Layer> recent;
+  const size_t fold_at = std::max(kMinRecentFacts, state.base->facts.size() / 8);
+  if (state.recent_facts.size() >= fold_at) {
+    state.base = state.BuildLayer(0, std::move(state.recent_facts), state.recent_participants,
+                                  state.base.get());
+    state.recent_facts.clear();
+    state.recent_participants.clear();
+  } else if (!state.recent_facts.empty()) {
+    recent = state.BuildLayer(static_cast<FactIndex>(state.base->facts.size()),
+                              state.recent_facts, state.recent_participants, nullptr);
+  }
+  if (recent == nullptr && state.base->short_view.vertices < state.vertices->ids.size()) {
+    // New vertices without facts yet: an empty recent layer covers them.
+    recent = state.BuildLayer(static_cast<FactIndex>(state.base->facts.size()), {}, {}, nullptr);
+  }
+  state.vertices_published = true;
+  state.retractions_published = true;
+  current_.store(std::make_shared<const Snapshot>(state.vertices, state.base, recent,
+                                                  state.retractions));
+  state.dirty = false;
+}
+
+}  // namespace entente::graph

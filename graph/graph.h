@@ -1,0 +1,163 @@
+// The in-memory graph: a projection of the store's entities (vertices) and
+// facts (edges between every pair of a fact's participants) that the
+// neighborhood, path, timeline and relationship queries run on.
+//
+// Each vertex's edges live in a Boost.Graph compressed sparse row graph,
+// sorted by the first day of the fact, so a time window is a binary search
+// and a contiguous range. Facts longer than a year (memberships, agreements
+// in force) sit in a second CSR that is scanned from its start, so an
+// interval that began before a window is never missed.
+//
+// Readers work on an immutable Snapshot. LiveGraph follows the store's apply
+// path and publishes a new snapshot atomically; queries never wait for
+// writes and never see half of one. New facts go to a small "recent" layer
+// that is rebuilt on each publish and folded into the base layer when it
+// grows past a fraction of it.
+#ifndef ENTENTE_GRAPH_GRAPH_H_
+#define ENTENTE_GRAPH_GRAPH_H_
+
+#include <array>
+#include <atomic>
+#include <bitset>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "entente/v1/entity.pb.h"
+#include "entente/v1/fact.pb.h"
+#include "storage/dates.h"
+#include "storage/store.h"
+
+namespace entente::graph {
+
+using Vertex = uint32_t;
+using FactIndex = uint32_t;
+inline constexpr Vertex kNoVertex = 0xffffffffu;
+
+// Record times are kept as whole seconds since 2000-01-01 UTC, rounded up:
+// a fact recorded during second S counts as recorded at the end of S.
+uint32_t RecordSecond(absl::Time time);
+inline constexpr uint32_t kNever = 0xffffffffu;
+
+// What the queries need of a fact, in 32 bytes.
+struct FactInfo {
+  storage::DayNumber first_day;
+  storage::DayNumber last_day;
+  uint32_t record_second;
+  uint8_t type;  // a v1::FactType
+  // Cooperation (+) or conflict (-) on the Goldstein scale, in tenths.
+  int8_t goldstein_tenths;
+  // Precision of the start and end dates and the open ends, so that a
+  // fact's valid time can be given back without reading the store.
+  uint8_t start_precision : 2;
+  uint8_t end_precision : 2;
+  uint8_t has_end : 1;
+  uint8_t open_start : 1;
+  uint8_t open_end : 1;
+  uint8_t participant_count = 0;  // saturates at 255
+  std::array<uint8_t, 16> id;
+
+  std::string IdText() const;
+  v1::TimeSpan ValidTime() const;
+  double goldstein() const { return goldstein_tenths / 10.0; }
+};
+
+// Which edges a traversal may use.
+struct EdgeFilter {
+  storage::DayRange window;  // facts overlapping it
+  std::bitset<64> types;     // empty: all types
+  std::bitset<8> kinds;      // entity kinds a traversal may enter; empty: all
+  uint32_t as_of = kNever;   // record-time cut-off (RecordSecond); kNever: now
+
+  bool AllowsType(v1::FactType type) const {
+    return types.none() || (type < 64 && types.test(static_cast<size_t>(type)));
+  }
+};
+
+// An immutable view of the graph. Thread-safe for any number of readers.
+class Snapshot {
+ public:
+  struct Layer;
+  Snapshot(std::shared_ptr<const struct VertexTable> vertices,
+           std::shared_ptr<const Layer> base, std::shared_ptr<const Layer> recent,
+           std::shared_ptr<const absl::flat_hash_map<FactIndex, uint32_t>> retractions);
+  ~Snapshot();
+
+  size_t vertex_count() const;
+  size_t fact_count() const;
+  Vertex Find(absl::string_view entity_id) const;  // kNoVertex when absent
+  const std::string& id(Vertex v) const;
+  v1::EntityKind kind(Vertex v) const;
+  const FactInfo& fact(FactIndex f) const;
+
+  // True when fact `f` was recorded by `as_of` and not retracted by then.
+  bool Visible(FactIndex f, uint32_t as_of) const;
+
+  // Calls visit(neighbor, fact) for every edge of `v` that passes `filter`
+  // (window, types, as-of; not kinds — callers decide what entering a
+  // vertex means). Edges come layer by layer, each in time order.
+  template <typename Visit>
+  void ForEachEdge(Vertex v, const EdgeFilter& filter, Visit&& visit) const;
+
+  // Bytes held by the vertex table, the fact tables and the CSR arrays.
+  size_t MemoryBytes() const;
+  size_t edge_count() const;
+
+ private:
+  template <typename Visit>
+  void ScanLayer(const Layer& layer, Vertex v, const EdgeFilter& filter, Visit& visit) const;
+
+  std::shared_ptr<const VertexTable> vertices_;
+  std::shared_ptr<const Layer> base_;
+  std::shared_ptr<const Layer> recent_;
+  std::shared_ptr<const absl::flat_hash_map<FactIndex, uint32_t>> retractions_;
+  FactIndex base_facts_;
+};
+
+// The live graph of a store: built at start, kept current by the store's
+// apply listener, read through snapshot().
+class LiveGraph {
+ public:
+  // Reads every entity and fact of `store` and registers the listener that
+  // keeps the graph current. The store must outlive the graph.
+  static absl::StatusOr<std::unique_ptr<LiveGraph>> Build(storage::Store& store);
+  ~LiveGraph();
+
+  // The current snapshot; never null.
+  std::shared_ptr<const Snapshot> snapshot() const;
+
+  // Makes every write applied so far visible to new snapshots. Writers call
+  // it after a request's writes (a stream: every few thousand facts).
+  void Publish();
+
+  struct BuildStats {
+    absl::Duration build_time;
+    size_t facts = 0;
+    size_t vertices = 0;
+    size_t edges = 0;
+  };
+  BuildStats build_stats() const { return build_stats_; }
+
+ private:
+  LiveGraph();
+  void OnApplied(const v1::Mutation& mutation, const storage::ApplyResult& result);
+
+  struct State;
+  std::unique_ptr<State> state_;  // guarded by mu_
+  std::mutex mu_;
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+  BuildStats build_stats_;
+};
+
+}  // namespace entente::graph
+
+#include "graph/internal/layer.h"  // IWYU pragma: export (template bodies)
+
+#endif  // ENTENTE_GRAPH_GRAPH_H_

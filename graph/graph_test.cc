@@ -1,0 +1,364 @@
+// The graph queries on small hand-made graphs with known answers.
+#include "graph/graph.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "graph/queries.h"
+
+namespace entente::graph {
+namespace {
+
+namespace fs = std::filesystem;
+using storage::ToDayNumber;
+
+v1::Date Date(int y, int m = 0, int d = 0) {
+  v1::Date date;
+  date.set_year(y);
+  date.set_month(m);
+  date.set_day(d);
+  date.set_precision(d ? v1::PRECISION_DAY : m ? v1::PRECISION_MONTH : v1::PRECISION_YEAR);
+  return date;
+}
+
+class GraphTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = fs::temp_directory_path() / absl::StrCat("entente_graph_test_", ::getpid());
+    fs::remove_all(path_);
+    storage::StoreOptions options;
+    options.clock = [this] { return now_; };
+    store_ = std::move(*storage::Store::Open(path_.string(), options));
+    for (const char* id : {"A", "B", "C", "D", "E", "F", "Z"}) AddEntity(id, v1::ENTITY_KIND_STATE);
+    AddEntity("p", v1::ENTITY_KIND_PERSON);
+  }
+  void TearDown() override {
+    graph_.reset();
+    store_.reset();
+    fs::remove_all(path_);
+  }
+
+  void AddEntity(const std::string& id, v1::EntityKind kind) {
+    v1::Entity e;
+    e.set_id(id);
+    e.set_kind(kind);
+    e.set_name(absl::StrCat("Entity ", id));
+    ASSERT_TRUE(store_->UpsertEntity(e).ok());
+  }
+
+  // A fact between the given entities, valid from `start` (to `end`).
+  std::string Link(std::vector<std::string> ids, v1::Date start,
+                   v1::FactType type = v1::FACT_TYPE_MEETING,
+                   std::optional<v1::Date> end = std::nullopt) {
+    v1::Fact f;
+    f.set_type(type);
+    for (const auto& id : ids) {
+      auto* p = f.add_participants();
+      p->set_entity_id(id);
+      p->set_role(v1::PARTICIPANT_ROLE_PARTY);
+    }
+    *f.mutable_valid_time()->mutable_start() = start;
+    if (end) *f.mutable_valid_time()->mutable_end() = *end;
+    f.set_summary(absl::StrCat("fact ", ++facts_));
+    auto r = store_->RecordFact(f);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->id : "";
+  }
+
+  const Snapshot& Graph() {
+    if (graph_ == nullptr) graph_ = std::move(*LiveGraph::Build(*store_));
+    graph_->Publish();
+    snapshot_ = graph_->snapshot();
+    return *snapshot_;
+  }
+
+  Vertex V(const std::string& id) { return Graph().Find(id); }
+
+  std::vector<std::string> Ids(const std::vector<Vertex>& vertices) {
+    std::vector<std::string> out;
+    for (Vertex v : vertices) out.push_back(Graph().id(v));
+    return out;
+  }
+
+  EdgeFilter Window(storage::DayNumber from, storage::DayNumber to) {
+    EdgeFilter f;
+    f.window = {from, to};
+    return f;
+  }
+
+  fs::path path_;
+  absl::Time now_ = absl::FromUnixSeconds(1767225600);  // 2026-01-01
+  int facts_ = 0;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<LiveGraph> graph_;
+  std::shared_ptr<const Snapshot> snapshot_;
+};
+
+TEST_F(GraphTest, NeighborhoodCountsAndHops) {
+  Link({"A", "B"}, Date(2020, 1, 5));
+  Link({"A", "B"}, Date(2020, 2, 5));
+  Link({"A", "C"}, Date(2020, 3, 5));
+  Link({"B", "D"}, Date(2020, 4, 5));
+  Link({"C", "D"}, Date(2020, 4, 6));
+  Link({"D", "E"}, Date(2020, 5, 1));
+  NeighborhoodQuery q;
+  q.seeds = {V("A")};
+  q.hops = 1;
+  auto one = Neighborhood(Graph(), q);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->neighbors.size(), 2u);
+  EXPECT_EQ(Graph().id(one->neighbors[0].vertex), "B");  // two facts
+  EXPECT_EQ(one->neighbors[0].fact_count, 2u);
+  EXPECT_EQ(Graph().id(one->neighbors[1].vertex), "C");
+  EXPECT_EQ(one->connections.size(), 3u);
+
+  q.hops = 2;
+  auto two = Neighborhood(Graph(), q);
+  ASSERT_TRUE(two.ok());
+  ASSERT_EQ(two->neighbors.size(), 3u);
+  // D is reached at distance 2 by two facts (from B and from C).
+  const auto& d = two->neighbors[0].vertex == V("D") ? two->neighbors[0]
+                  : two->neighbors[1].vertex == V("D") ? two->neighbors[1]
+                                                       : two->neighbors[2];
+  EXPECT_EQ(d.vertex, V("D"));
+  EXPECT_EQ(d.distance, 2);
+  EXPECT_EQ(d.fact_count, 2u);
+
+  q.hops = 3;
+  q.limit = 2;
+  auto capped = Neighborhood(Graph(), q);
+  ASSERT_TRUE(capped.ok());
+  EXPECT_EQ(capped->reached, 4u);
+  ASSERT_EQ(capped->neighbors.size(), 2u);
+  // Ties on count (B and D both 2) break by distance, then id.
+  EXPECT_EQ(Ids({capped->neighbors[0].vertex, capped->neighbors[1].vertex}),
+            (std::vector<std::string>{"B", "D"}));
+}
+
+TEST_F(GraphTest, WindowsUseThePrecisionOfTheFact) {
+  Link({"A", "B"}, Date(2001, 3));  // March 2001, MONTH precision
+  Link({"A", "C"}, Date(2001, 4, 2));
+  NeighborhoodQuery q;
+  q.seeds = {V("A")};
+  // A window starting mid-March still overlaps the March fact.
+  q.filter = Window(ToDayNumber(2001, 3, 20), ToDayNumber(2001, 3, 31));
+  auto r = Neighborhood(Graph(), q);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->neighbors.size(), 1u);
+  EXPECT_EQ(Graph().id(r->neighbors[0].vertex), "B");
+  // An empty window (no facts) gives no neighbors.
+  q.filter = Window(ToDayNumber(1999, 1, 1), ToDayNumber(1999, 12, 31));
+  EXPECT_TRUE(Neighborhood(Graph(), q)->neighbors.empty());
+}
+
+TEST_F(GraphTest, LongIntervalsThatBeganBeforeTheWindowAreFound) {
+  Link({"A", "B"}, Date(2014), v1::FACT_TYPE_MEMBERSHIP, Date(2024, 6));
+  NeighborhoodQuery q;
+  q.seeds = {V("A")};
+  q.filter = Window(ToDayNumber(2022, 1, 1), ToDayNumber(2022, 12, 31));
+  auto r = Neighborhood(Graph(), q);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->neighbors.size(), 1u);
+  q.filter = Window(ToDayNumber(2024, 7, 1), ToDayNumber(2024, 12, 31));
+  EXPECT_TRUE(Neighborhood(Graph(), q)->neighbors.empty());
+}
+
+TEST_F(GraphTest, TypeAndKindFilters) {
+  Link({"A", "B"}, Date(2020, 1, 1), v1::FACT_TYPE_VISIT);
+  Link({"A", "p"}, Date(2020, 1, 2), v1::FACT_TYPE_MEETING);
+  Link({"p", "C"}, Date(2020, 1, 3), v1::FACT_TYPE_MEETING);
+  NeighborhoodQuery q;
+  q.seeds = {V("A")};
+  q.hops = 2;
+  q.filter.types.set(v1::FACT_TYPE_VISIT);
+  auto visits = Neighborhood(Graph(), q);
+  ASSERT_TRUE(visits.ok());
+  ASSERT_EQ(visits->neighbors.size(), 1u);
+  EXPECT_EQ(Graph().id(visits->neighbors[0].vertex), "B");
+  q.filter = {};
+  q.filter.kinds.set(v1::ENTITY_KIND_STATE);  // may not pass through the person
+  auto states = Neighborhood(Graph(), q);
+  ASSERT_TRUE(states.ok());
+  ASSERT_EQ(states->neighbors.size(), 1u);
+  EXPECT_EQ(Graph().id(states->neighbors[0].vertex), "B");
+}
+
+TEST_F(GraphTest, ShortestPathsAndDisconnectedPairs) {
+  Link({"A", "B"}, Date(2020, 1, 1));
+  Link({"B", "C"}, Date(2020, 1, 2));
+  Link({"C", "D"}, Date(2020, 1, 3));
+  Link({"A", "E"}, Date(2020, 1, 4));
+  Link({"E", "D"}, Date(2020, 1, 5));
+  Link({"E", "D"}, Date(2020, 1, 6));
+  PathQuery q;
+  q.from = V("A");
+  q.to = V("D");
+  auto path = ShortestPath(Graph(), q);
+  ASSERT_TRUE(path.ok());
+  ASSERT_TRUE(path->has_value());
+  EXPECT_EQ(Ids((*path)->vertices), (std::vector<std::string>{"A", "E", "D"}));
+  ASSERT_EQ((*path)->hops.size(), 2u);
+  EXPECT_EQ((*path)->hops[1].fact_count, 2u);  // both E-D facts justify the hop
+  EXPECT_EQ((*path)->hops[1].facts.size(), 2u);
+
+  q.to = V("Z");
+  auto none = ShortestPath(Graph(), q);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
+  q.to = V("D");
+  q.max_hops = 1;
+  EXPECT_FALSE(ShortestPath(Graph(), q)->has_value());
+}
+
+TEST_F(GraphTest, KShortestPathsAreLooplessAndOrdered) {
+  // Two 2-hop routes A-B-D and A-C-D, one 3-hop route A-E-F-D.
+  Link({"A", "B"}, Date(2020, 1, 1));
+  Link({"B", "D"}, Date(2020, 1, 1));
+  Link({"A", "C"}, Date(2020, 1, 1));
+  Link({"C", "D"}, Date(2020, 1, 1));
+  Link({"A", "E"}, Date(2020, 1, 1));
+  Link({"E", "F"}, Date(2020, 1, 1));
+  Link({"F", "D"}, Date(2020, 1, 1));
+  PathQuery q;
+  q.from = V("A");
+  q.to = V("D");
+  auto paths = KShortestPaths(Graph(), q, 5);
+  ASSERT_TRUE(paths.ok());
+  ASSERT_EQ(paths->size(), 3u);
+  EXPECT_EQ((*paths)[0].vertices.size(), 3u);
+  EXPECT_EQ((*paths)[1].vertices.size(), 3u);
+  EXPECT_EQ(Ids((*paths)[2].vertices), (std::vector<std::string>{"A", "E", "F", "D"}));
+  EXPECT_NE((*paths)[0].vertices, (*paths)[1].vertices);
+}
+
+TEST_F(GraphTest, TimeRespectingPathsWaitForLaterFacts) {
+  // A-B early, B-C before A-B (unusable after arriving at B), then B-D-C later.
+  Link({"A", "B"}, Date(2020, 5, 1));
+  Link({"B", "C"}, Date(2020, 4, 1));
+  Link({"B", "D"}, Date(2020, 6, 1));
+  Link({"D", "C"}, Date(2020, 7, 1));
+  Link({"B", "C"}, Date(2020, 9, 1));
+  PathQuery q;
+  q.from = V("A");
+  q.to = V("C");
+  auto shortest = ShortestPath(Graph(), q);
+  ASSERT_TRUE(shortest->has_value());
+  EXPECT_EQ((*shortest)->vertices.size(), 3u);  // A-B-C ignoring time
+
+  auto timed = TimeRespectingPath(Graph(), q, ToDayNumber(2020, 1, 1));
+  ASSERT_TRUE(timed.ok());
+  ASSERT_TRUE(timed->has_value());
+  // Earliest arrival at C is 2020-07-01 via D, not 2020-09-01 directly.
+  EXPECT_EQ(Ids((*timed)->vertices), (std::vector<std::string>{"A", "B", "D", "C"}));
+  EXPECT_EQ((*timed)->hops.back().day, ToDayNumber(2020, 7, 1));
+  for (size_t i = 1; i < (*timed)->hops.size(); ++i) {
+    EXPECT_LE((*timed)->hops[i - 1].day, (*timed)->hops[i].day);
+  }
+  // Starting after the A-B fact, there is no way out of A.
+  EXPECT_FALSE(TimeRespectingPath(Graph(), q, ToDayNumber(2020, 5, 2))->has_value());
+}
+
+TEST_F(GraphTest, TimeRespectingPrefersFewerHopsAmongEarliestArrivals) {
+  Link({"A", "B"}, Date(2020, 1, 1));
+  Link({"B", "C"}, Date(2020, 2, 1));
+  Link({"C", "D"}, Date(2020, 3, 1));
+  Link({"B", "D"}, Date(2020, 3, 1));
+  PathQuery q;
+  q.from = V("A");
+  q.to = V("D");
+  auto timed = TimeRespectingPath(Graph(), q, ToDayNumber(2020, 1, 1));
+  ASSERT_TRUE(timed->has_value());
+  EXPECT_EQ(Ids((*timed)->vertices), (std::vector<std::string>{"A", "B", "D"}));
+}
+
+TEST_F(GraphTest, TimelineBucketsAndScores) {
+  Link({"A", "B"}, Date(2001, 3), v1::FACT_TYPE_AGREEMENT_SIGNED);
+  Link({"A", "B"}, Date(2022, 1, 19), v1::FACT_TYPE_VISIT);
+  Link({"A", "B"}, Date(2022, 5), v1::FACT_TYPE_SANCTION);
+  Link({"A", "C"}, Date(2022, 6), v1::FACT_TYPE_VISIT);
+  Link({"A"}, Date(2023), v1::FACT_TYPE_STATEMENT);
+  TimelineQuery q;
+  q.entities = {V("A"), V("B")};
+  q.filter = Window(ToDayNumber(2001, 1, 1), ToDayNumber(2025, 12, 31));
+  auto dyad = Timeline(Graph(), q);
+  ASSERT_TRUE(dyad.ok());
+  ASSERT_EQ(dyad->facts.size(), 3u);
+  ASSERT_EQ(dyad->buckets.size(), 2u);
+  EXPECT_EQ(dyad->buckets[0].first_day, ToDayNumber(2001, 1, 1));
+  EXPECT_DOUBLE_EQ(dyad->buckets[0].goldstein_sum, 8.0);
+  EXPECT_EQ(dyad->buckets[1].facts, 2);
+  EXPECT_NEAR(dyad->buckets[1].goldstein_sum, 1.9 - 8.0, 1e-9);
+
+  q.entities = {V("A")};
+  q.granularity = Granularity::kMonth;
+  auto single = Timeline(Graph(), q);
+  ASSERT_TRUE(single.ok());
+  EXPECT_EQ(single->total_facts, 5u);  // includes A's own statement
+  EXPECT_EQ(single->buckets.size(), 5u);
+
+  // A window starting in 2022 puts nothing from 2001 in.
+  q.filter = Window(ToDayNumber(2022, 1, 1), ToDayNumber(2022, 12, 31));
+  EXPECT_EQ(Timeline(Graph(), q)->total_facts, 3u);
+}
+
+TEST_F(GraphTest, WritesBecomeVisibleInNewSnapshotsOnly) {
+  Link({"A", "B"}, Date(2020, 1, 1));
+  const Snapshot& before = Graph();
+  auto old_snapshot = snapshot_;
+  Link({"B", "C"}, Date(2020, 1, 2));
+  AddEntity("G", v1::ENTITY_KIND_STATE);
+  Link({"C", "G"}, Date(2020, 1, 3));
+  EXPECT_EQ(before.Find("G"), kNoVertex);  // the old snapshot is unchanged
+  PathQuery q;
+  q.from = V("A");  // takes a new snapshot
+  q.to = V("G");
+  auto path = ShortestPath(Graph(), q);
+  ASSERT_TRUE(path.ok());
+  ASSERT_TRUE(path->has_value());
+  EXPECT_EQ((*path)->vertices.size(), 4u);
+  EXPECT_EQ(old_snapshot->fact_count(), 1u);
+  EXPECT_EQ(Graph().fact_count(), 3u);
+}
+
+TEST_F(GraphTest, AsOfAndRetractions) {
+  const std::string early = Link({"A", "B"}, Date(2020, 1, 1));
+  const uint32_t after_first = RecordSecond(now_);
+  now_ += absl::Hours(1);
+  Link({"A", "C"}, Date(2020, 1, 2));
+  Graph();
+  now_ += absl::Hours(1);
+  ASSERT_TRUE(store_->RetractFact(early, "duplicate").ok());
+  const uint32_t after_retraction = RecordSecond(now_);
+  NeighborhoodQuery q;
+  q.seeds = {V("A")};
+  auto now = Neighborhood(Graph(), q);
+  ASSERT_EQ(now->neighbors.size(), 1u);
+  EXPECT_EQ(Graph().id(now->neighbors[0].vertex), "C");
+  q.filter.as_of = after_first;
+  auto then = Neighborhood(Graph(), q);
+  ASSERT_EQ(then->neighbors.size(), 1u);
+  EXPECT_EQ(Graph().id(then->neighbors[0].vertex), "B");
+  q.filter.as_of = after_retraction - 1;
+  EXPECT_EQ(Neighborhood(Graph(), q)->neighbors.size(), 2u);
+  // A rebuilt graph agrees.
+  graph_.reset();
+  q.filter.as_of = kNever;
+  EXPECT_EQ(Neighborhood(Graph(), q)->neighbors.size(), 1u);
+}
+
+TEST_F(GraphTest, DeadlinesStopLongQueries) {
+  Link({"A", "B"}, Date(2020, 1, 1));
+  PathQuery q;
+  q.from = V("A");
+  q.to = V("B");
+  q.deadline = absl::InfinitePast();
+  // A deadline already past may still let a tiny query finish (checks are
+  // periodic), but never yields a wrong answer.
+  auto path = ShortestPath(Graph(), q);
+  EXPECT_TRUE(path.ok() || path.status().code() == absl::StatusCode::kDeadlineExceeded);
+}
+
+}  // namespace
+}  // namespace entente::graph

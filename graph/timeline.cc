@@ -1,0 +1,90 @@
+#include <algorithm>
+
+#include "absl/time/civil_time.h"
+#include "graph/internal/scratch.h"
+#include "graph/queries.h"
+
+namespace entente::graph {
+namespace {
+
+const absl::CivilDay kEpoch(1970, 1, 1);
+
+storage::DayNumber BucketStart(storage::DayNumber day, Granularity granularity) {
+  const absl::CivilDay civil = kEpoch + day;
+  const absl::CivilDay first = granularity == Granularity::kYear
+                                   ? absl::CivilDay(absl::CivilYear(civil))
+                                   : absl::CivilDay(absl::CivilMonth(civil));
+  return static_cast<storage::DayNumber>(first - kEpoch);
+}
+
+}  // namespace
+
+absl::StatusOr<TimelineResult> Timeline(const Snapshot& graph, const TimelineQuery& query) {
+  auto& scratch = internal::ThreadScratch();
+  auto& seen = scratch.seen_facts;
+  seen.Reset(graph.fact_count());
+  internal::DeadlineCheck deadline(query.deadline);
+  std::vector<FactIndex> facts;
+  const bool single = query.entities.size() == 1;
+  for (Vertex v : query.entities) {
+    graph.ForEachEdge(v, query.filter, [&](Vertex w, FactIndex f) {
+      if (seen.Has(f)) return;
+      if (!single && std::find(query.entities.begin(), query.entities.end(), w) ==
+                         query.entities.end()) {
+        return;
+      }
+      if (!single && w == v) return;
+      seen.Set(f, 1);
+      facts.push_back(f);
+    });
+    if (deadline.Expired()) {
+      return absl::DeadlineExceededError("the timeline query ran past its deadline");
+    }
+  }
+  // Edges arrive per layer and span class; put them in time order.
+  std::sort(facts.begin(), facts.end(), [&](FactIndex a, FactIndex b) {
+    const auto da = graph.fact(a).first_day;
+    const auto db = graph.fact(b).first_day;
+    return da != db ? da < db : a < b;
+  });
+
+  TimelineResult result;
+  result.total_facts = facts.size();
+  for (FactIndex f : facts) {
+    const FactInfo& info = graph.fact(f);
+    const storage::DayNumber day = std::max(info.first_day, query.filter.window.first);
+    const storage::DayNumber bucket_day = BucketStart(day, query.granularity);
+    if (result.buckets.empty() || result.buckets.back().first_day != bucket_day) {
+      result.buckets.push_back({bucket_day, 0, {}, 0, 0});
+    }
+    TimelineBucket& bucket = result.buckets.back();
+    ++bucket.facts;
+    ++bucket.by_type[static_cast<v1::FactType>(info.type)];
+    if (info.goldstein_tenths != 0) {
+      bucket.goldstein_sum += info.goldstein();
+      ++bucket.scored_facts;
+    }
+  }
+  // Facts that start before the window all land in its first bucket, which
+  // may put buckets out of order; merge equal buckets after sorting.
+  std::stable_sort(result.buckets.begin(), result.buckets.end(),
+                   [](const auto& a, const auto& b) { return a.first_day < b.first_day; });
+  std::vector<TimelineBucket> merged;
+  for (auto& bucket : result.buckets) {
+    if (!merged.empty() && merged.back().first_day == bucket.first_day) {
+      auto& into = merged.back();
+      into.facts += bucket.facts;
+      for (const auto& [type, count] : bucket.by_type) into.by_type[type] += count;
+      into.goldstein_sum += bucket.goldstein_sum;
+      into.scored_facts += bucket.scored_facts;
+    } else {
+      merged.push_back(std::move(bucket));
+    }
+  }
+  result.buckets = std::move(merged);
+  if (facts.size() > query.max_facts) facts.resize(query.max_facts);
+  result.facts = std::move(facts);
+  return result;
+}
+
+}  // namespace entente::graph
