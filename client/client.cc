@@ -26,7 +26,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, const ClientOptions& opti
       channel_(std::move(channel)),
       read_(v1::ReadService::NewStub(channel_)),
       write_(v1::WriteService::NewStub(channel_)),
-      admin_(v1::AdminService::NewStub(channel_)) {}
+      admin_(v1::AdminService::NewStub(channel_)),
+      query_(v1::QueryService::NewStub(channel_)) {}
 
 absl::Status Client::Call(const std::function<grpc::Status(grpc::ClientContext*)>& call) {
   absl::Duration backoff = options_.initial_backoff;
@@ -178,6 +179,58 @@ absl::StatusOr<v1::GetStatsResponse> Client::GetStats() {
   v1::GetStatsRequest request;
   v1::GetStatsResponse response;
   if (auto s = Call([&](auto* c) { return admin_->GetStats(c, request, &response); }); !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+absl::StatusOr<v1::GetNeighborhoodResponse> Client::GetNeighborhood(
+    const v1::GetNeighborhoodRequest& request) {
+  v1::GetNeighborhoodResponse response;
+  if (auto s = Call([&](auto* c) { return query_->GetNeighborhood(c, request, &response); });
+      !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+absl::StatusOr<v1::FindPathsResponse> Client::FindPaths(const v1::FindPathsRequest& request) {
+  v1::FindPathsResponse response;
+  if (auto s = Call([&](auto* c) { return query_->FindPaths(c, request, &response); }); !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+absl::StatusOr<std::vector<v1::GetTimelineResponse>> Client::GetTimeline(
+    const v1::GetTimelineRequest& request) {
+  std::vector<v1::GetTimelineResponse> items;
+  auto s = Call([&](grpc::ClientContext* context) {
+    items.clear();
+    auto reader = query_->GetTimeline(context, request);
+    v1::GetTimelineResponse item;
+    while (reader->Read(&item)) items.push_back(item);
+    return reader->Finish();
+  });
+  if (!s.ok()) return s;
+  return items;
+}
+
+absl::StatusOr<v1::GetRelationshipStateResponse> Client::GetRelationshipState(
+    const v1::GetRelationshipStateRequest& request) {
+  v1::GetRelationshipStateResponse response;
+  if (auto s = Call([&](auto* c) { return query_->GetRelationshipState(c, request, &response); });
+      !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+absl::StatusOr<v1::DiffRelationshipResponse> Client::DiffRelationship(
+    const v1::DiffRelationshipRequest& request) {
+  v1::DiffRelationshipResponse response;
+  if (auto s = Call([&](auto* c) { return query_->DiffRelationship(c, request, &response); });
+      !s.ok()) {
     return s;
   }
   return response;

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "entente/v1/admin_service.grpc.pb.h"
+#include "entente/v1/query_service.grpc.pb.h"
 #include "entente/v1/read_service.grpc.pb.h"
 #include "entente/v1/write_service.grpc.pb.h"
 #include "grpcpp/channel.h"
@@ -60,10 +61,23 @@ class Client {
                                                       const std::string& reason);
   absl::StatusOr<v1::GetStatsResponse> GetStats();
 
+  // Graph queries.
+  absl::StatusOr<v1::GetNeighborhoodResponse> GetNeighborhood(
+      const v1::GetNeighborhoodRequest& request);
+  absl::StatusOr<v1::FindPathsResponse> FindPaths(const v1::FindPathsRequest& request);
+  // Reads the whole timeline stream: facts, buckets and the summary.
+  absl::StatusOr<std::vector<v1::GetTimelineResponse>> GetTimeline(
+      const v1::GetTimelineRequest& request);
+  absl::StatusOr<v1::GetRelationshipStateResponse> GetRelationshipState(
+      const v1::GetRelationshipStateRequest& request);
+  absl::StatusOr<v1::DiffRelationshipResponse> DiffRelationship(
+      const v1::DiffRelationshipRequest& request);
+
   // The raw stubs, for calls without a typed helper.
   v1::ReadService::Stub& read_stub() { return *read_; }
   v1::WriteService::Stub& write_stub() { return *write_; }
   v1::AdminService::Stub& admin_stub() { return *admin_; }
+  v1::QueryService::Stub& query_stub() { return *query_; }
 
  private:
   // Runs `call` with a fresh context per attempt, retrying on UNAVAILABLE.
@@ -74,6 +88,7 @@ class Client {
   std::unique_ptr<v1::ReadService::Stub> read_;
   std::unique_ptr<v1::WriteService::Stub> write_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::unique_ptr<v1::QueryService::Stub> query_;
 };
 
 }  // namespace entente::client

@@ -258,7 +258,9 @@ struct LiveGraph::State {
 };
 
 LiveGraph::LiveGraph() : state_(std::make_unique<State>()) {}
-LiveGraph::~LiveGraph() = default;
+LiveGraph::~LiveGraph() {
+  if (store_ != nullptr) store_->SetApplyListener(nullptr);
+}
 
 namespace {
 
@@ -320,6 +322,7 @@ absl::StatusOr<std::unique_ptr<LiveGraph>> LiveGraph::Build(storage::Store& stor
   state.dirty = true;
   graph->Publish();
   // Register only now: writes before this point are already in the scan.
+  graph->store_ = &store;
   store.SetApplyListener([g = graph.get()](const v1::Mutation& m, const storage::ApplyResult& r) {
     g->OnApplied(m, r);
   });

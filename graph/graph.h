@@ -126,7 +126,8 @@ class Snapshot {
 class LiveGraph {
  public:
   // Reads every entity and fact of `store` and registers the listener that
-  // keeps the graph current. The store must outlive the graph.
+  // keeps the graph current. The store must outlive the graph; destroying
+  // the graph unregisters the listener.
   static absl::StatusOr<std::unique_ptr<LiveGraph>> Build(storage::Store& store);
   ~LiveGraph();
 
@@ -150,6 +151,7 @@ class LiveGraph {
   void OnApplied(const v1::Mutation& mutation, const storage::ApplyResult& result);
 
   struct State;
+  storage::Store* store_ = nullptr;
   std::unique_ptr<State> state_;  // guarded by mu_
   std::mutex mu_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;

@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <queue>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -39,32 +38,57 @@ Path Justify(const Snapshot& graph, const PathQuery& query, std::vector<Vertex> 
 }
 
 // Breadth-first search from `from` to `to` that avoids blocked vertices
-// (scratch.blocked) and the blocked directed pairs. Returns the vertex
-// sequence, empty when unreachable.
+// (scratch.blocked) and the blocked directed pairs. Among the shortest
+// paths it returns the best attested: the most facts summed over its hops,
+// then the smaller parent index. Returns the vertex sequence, empty when
+// unreachable within max_hops.
 absl::StatusOr<std::vector<Vertex>> Bfs(const Snapshot& graph, const PathQuery& query,
                                         Vertex from, int max_hops,
                                         const std::set<std::pair<Vertex, Vertex>>& blocked_pairs,
                                         Scratch& scratch, DeadlineCheck& deadline) {
-  auto& visit = scratch.visit;
+  auto& visit = scratch.visit;  // count holds the best fact sum so far
   visit.Reset(graph.vertex_count());
   auto& frontier = scratch.frontier;
   auto& next = scratch.next;
+  auto& hop_facts = scratch.hop_facts;
+  auto& touched = scratch.touched;
   frontier.assign(1, from);
   visit.Set(from, {0, 0, kNoVertex, 0});
   bool found = from == query.to;
+  // Layer by layer; the layer that reaches `to` is finished so that every
+  // shortest way in is weighed.
   for (int distance = 1; distance <= max_hops && !frontier.empty() && !found; ++distance) {
     next.clear();
     for (Vertex u : frontier) {
       if (deadline.Expired()) return Expired();
+      hop_facts.Reset(graph.vertex_count());
+      touched.clear();
       graph.ForEachEdge(u, query.filter, [&](Vertex w, FactIndex f) {
-        if (found || w == u || visit.Has(w)) return;
-        if (scratch.blocked.Has(w) || !MayEnter(graph, query, w)) return;
+        if (w == u || scratch.blocked.Has(w)) return;
         if (!blocked_pairs.empty() && blocked_pairs.contains({u, w})) return;
-        visit.Set(w, {distance, 1, u, f});
-        if (w == query.to) found = true;
-        next.push_back(w);
+        if (visit.Has(w)) {
+          if (visit.Get(w).distance != distance) return;
+        } else {
+          if (!MayEnter(graph, query, w)) return;
+          visit.Set(w, {distance, 0, kNoVertex, f});
+          next.push_back(w);
+          if (w == query.to) found = true;
+        }
+        if (!hop_facts.Has(w)) {
+          hop_facts.Set(w, 0);
+          touched.push_back(w);
+        }
+        ++hop_facts.Get(w);
       });
-      if (found) break;
+      const uint32_t base = visit.Get(u).count;
+      for (Vertex w : touched) {
+        auto& state = visit.Get(w);
+        const uint32_t score = base + hop_facts.Get(w);
+        if (state.parent == kNoVertex || score > state.count) {
+          state.count = score;
+          state.parent = u;
+        }
+      }
     }
     std::swap(frontier, next);
   }
@@ -141,51 +165,65 @@ absl::StatusOr<std::vector<Path>> KShortestPaths(const Snapshot& graph, const Pa
 absl::StatusOr<std::optional<Path>> TimeRespectingPath(const Snapshot& graph,
                                                        const PathQuery& query,
                                                        storage::DayNumber since) {
+  // Rounds of relaxation: after round k, every vertex's label is its
+  // earliest arrival with at most k hops. A vertex keeps the round that
+  // first reached its final day, so `to` ends with the earliest arrival
+  // within max_hops and the fewest hops among paths arriving then. (One
+  // label per vertex ordered by (day, hops) is not enough: an early arrival
+  // over many hops can shadow a later one over few that still has hops left,
+  // and it does not give the fewest hops.)
   Scratch& scratch = internal::ThreadScratch();
   DeadlineCheck deadline(query.deadline);
-  auto& label = scratch.time;
+  auto& label = scratch.time;  // day, round, parent, entry (in `entries`)
   label.Reset(graph.vertex_count());
   const storage::DayNumber start = std::max(since, query.filter.window.first);
-  // (arrival day, hops, vertex): earliest arrival first, then fewest hops.
-  using Entry = std::tuple<storage::DayNumber, int32_t, Vertex>;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue;
+  struct Entry {
+    Vertex vertex;
+    storage::DayNumber day;
+    FactIndex fact;
+    uint32_t parent;  // entry of the previous hop (from an earlier round)
+  };
+  std::vector<Entry> entries{{query.from, start, 0, 0}};
   label.Set(query.from, {start, 0, kNoVertex, 0});
-  queue.push({start, 0, query.from});
+  std::vector<uint32_t> frontier{0};
+  std::vector<uint32_t> next;
   EdgeFilter filter = query.filter;
-  while (!queue.empty()) {
-    if (deadline.Expired()) return Expired();
-    const auto [day, hops, u] = queue.top();
-    queue.pop();
-    const auto& current = label.Get(u);
-    if (current.day != day || current.hops != hops) continue;  // stale entry
-    if (u == query.to) break;
-    if (hops >= query.max_hops) continue;
-    // Only facts that still cover a day on or after the arrival are usable.
-    filter.window.first = day;
-    graph.ForEachEdge(u, filter, [&](Vertex w, FactIndex f) {
-      if (w == u || !MayEnter(graph, query, w)) return;
-      const storage::DayNumber when = std::max(day, graph.fact(f).first_day);
-      if (when > filter.window.last) return;
-      const int32_t new_hops = hops + 1;
-      if (label.Has(w)) {
-        const auto& old = label.Get(w);
-        if (std::tie(old.day, old.hops) <= std::tie(when, new_hops)) return;
-      }
-      label.Set(w, {when, new_hops, u, f});
-      queue.push({when, new_hops, w});
-    });
+  for (int32_t round = 1; round <= query.max_hops && !frontier.empty(); ++round) {
+    next.clear();
+    for (uint32_t e : frontier) {
+      if (deadline.Expired()) return Expired();
+      const Vertex u = entries[e].vertex;
+      const storage::DayNumber day = entries[e].day;
+      // Nothing from here can beat the best arrival at `to` so far.
+      if (label.Has(query.to) && label.Get(query.to).day <= day) continue;
+      filter.window.first = day;  // facts still covering a day on or after it
+      graph.ForEachEdge(u, filter, [&](Vertex w, FactIndex f) {
+        if (w == u || !MayEnter(graph, query, w)) return;
+        const storage::DayNumber when = std::max(day, graph.fact(f).first_day);
+        if (when > filter.window.last) return;
+        if (label.Has(w) && label.Get(w).day <= when) return;
+        if (label.Has(w) && label.Get(w).hops == round) {
+          Entry& entry = entries[label.Get(w).fact];  // improve this round's entry
+          entry = {w, when, f, e};
+          label.Get(w).day = when;
+          return;
+        }
+        label.Set(w, {when, round, u, static_cast<FactIndex>(entries.size())});
+        next.push_back(static_cast<uint32_t>(entries.size()));
+        entries.push_back({w, when, f, e});
+      });
+    }
+    std::swap(frontier, next);
   }
   if (!label.Has(query.to)) return std::optional<Path>();
   Path path;
-  for (Vertex v = query.to; v != query.from; v = label.Get(v).parent) {
-    const auto& l = label.Get(v);
-    PathHop hop{l.parent, v, {l.fact}, 1, l.day};
-    path.hops.push_back(std::move(hop));
+  for (uint32_t e = label.Get(query.to).fact; e != 0; e = entries[e].parent) {
+    const Entry& entry = entries[e];
+    path.hops.push_back({entries[entry.parent].vertex, entry.vertex, {entry.fact}, 1, entry.day});
   }
   std::reverse(path.hops.begin(), path.hops.end());
   path.vertices.push_back(query.from);
   for (const auto& hop : path.hops) path.vertices.push_back(hop.to);
-  if (query.from == query.to) path.hops.clear();
   return std::optional<Path>(std::move(path));
 }
 

@@ -85,7 +85,9 @@ struct Path {
   std::vector<PathHop> hops;
 };
 
-// Fewest hops; nullopt when the two are not connected under the filter.
+// Fewest hops; among paths of that length the best attested one (the most
+// facts summed over its hops). nullopt when the two are not connected under
+// the filter within max_hops.
 absl::StatusOr<std::optional<Path>> ShortestPath(const Snapshot& graph, const PathQuery& query);
 
 // Up to k loopless paths in order of length (Yen's algorithm), ties by the
@@ -125,10 +127,12 @@ struct TimelineBucket {
 };
 
 struct TimelineResult {
-  // In time order (first day, then fact index). At most max_facts.
+  // In time order, then fact index; at most max_facts. A fact's place is
+  // its first day inside the window, or, when its start is unknown, its
+  // last day (the day its source vouches for it).
   std::vector<FactIndex> facts;
-  // Every matching fact is counted, even past max_facts; a fact counts in
-  // the bucket of its first day inside the window.
+  // Every matching fact is counted, even past max_facts, in the bucket of
+  // its place.
   std::vector<TimelineBucket> buckets;
   size_t total_facts = 0;
 };

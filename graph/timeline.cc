@@ -17,6 +17,13 @@ storage::DayNumber BucketStart(storage::DayNumber day, Granularity granularity) 
   return static_cast<storage::DayNumber>(first - kEpoch);
 }
 
+// Where a fact sits on a timeline: its first day inside the window; a fact
+// whose start is unknown sits at its end, the day its source vouches for it.
+storage::DayNumber TimelineDay(const FactInfo& info, const storage::DayRange& window) {
+  if (info.open_start) return std::min(info.last_day, window.last);
+  return std::max(info.first_day, window.first);
+}
+
 }  // namespace
 
 absl::StatusOr<TimelineResult> Timeline(const Snapshot& graph, const TimelineQuery& query) {
@@ -42,9 +49,10 @@ absl::StatusOr<TimelineResult> Timeline(const Snapshot& graph, const TimelineQue
     }
   }
   // Edges arrive per layer and span class; put them in time order.
+  const auto& window = query.filter.window;
   std::sort(facts.begin(), facts.end(), [&](FactIndex a, FactIndex b) {
-    const auto da = graph.fact(a).first_day;
-    const auto db = graph.fact(b).first_day;
+    const auto da = TimelineDay(graph.fact(a), window);
+    const auto db = TimelineDay(graph.fact(b), window);
     return da != db ? da < db : a < b;
   });
 
@@ -52,8 +60,8 @@ absl::StatusOr<TimelineResult> Timeline(const Snapshot& graph, const TimelineQue
   result.total_facts = facts.size();
   for (FactIndex f : facts) {
     const FactInfo& info = graph.fact(f);
-    const storage::DayNumber day = std::max(info.first_day, query.filter.window.first);
-    const storage::DayNumber bucket_day = BucketStart(day, query.granularity);
+    const storage::DayNumber bucket_day =
+        BucketStart(TimelineDay(info, window), query.granularity);
     if (result.buckets.empty() || result.buckets.back().first_day != bucket_day) {
       result.buckets.push_back({bucket_day, 0, {}, 0, 0});
     }
@@ -65,23 +73,6 @@ absl::StatusOr<TimelineResult> Timeline(const Snapshot& graph, const TimelineQue
       ++bucket.scored_facts;
     }
   }
-  // Facts that start before the window all land in its first bucket, which
-  // may put buckets out of order; merge equal buckets after sorting.
-  std::stable_sort(result.buckets.begin(), result.buckets.end(),
-                   [](const auto& a, const auto& b) { return a.first_day < b.first_day; });
-  std::vector<TimelineBucket> merged;
-  for (auto& bucket : result.buckets) {
-    if (!merged.empty() && merged.back().first_day == bucket.first_day) {
-      auto& into = merged.back();
-      into.facts += bucket.facts;
-      for (const auto& [type, count] : bucket.by_type) into.by_type[type] += count;
-      into.goldstein_sum += bucket.goldstein_sum;
-      into.scored_facts += bucket.scored_facts;
-    } else {
-      merged.push_back(std::move(bucket));
-    }
-  }
-  result.buckets = std::move(merged);
   if (facts.size() > query.max_facts) facts.resize(query.max_facts);
   result.facts = std::move(facts);
   return result;

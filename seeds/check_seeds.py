@@ -219,7 +219,7 @@ def check_date(d, where, P):
     return True
 
 
-def check_span(span, where, P):
+def check_span(span, where, P, attested_keys=()):
     ok = True
     if span.open_start and span.HasField("start"):
         problem(where, "openStart is set together with a start date")
@@ -233,9 +233,11 @@ def check_span(span, where, P):
     if span.open_start and not span.HasField("end") and not span.open_end:
         problem(where + ".end", "is required when the start is open")
         ok = False
-    if span.open_start and span.open_end:
-        problem(where, "openStart and openEnd together cover all time; give a start or an end")
-        ok = False
+    if span.open_start and span.open_end and where.endswith("validTime"):
+        # Known to hold, bounds unknown: the date it was seen holding must be kept.
+        if "attested_on" not in attested_keys:
+            problem(where, "openStart with openEnd needs attributes.attested_on")
+            ok = False
     if span.HasField("start"):
         ok &= check_date(span.start, where + ".start", P)
     if span.HasField("end"):
@@ -446,7 +448,7 @@ def main():
         if not f.HasField("valid_time"):
             problem(w, "validTime is missing")
         else:
-            check_span(f.valid_time, w + ".validTime", P)
+            check_span(f.valid_time, w + ".validTime", P, set(f.attributes.keys()))
         for i, q in enumerate(f.quantities):
             if not re.fullmatch(r"[a-z0-9_]+", q.measure):
                 problem(w, f"quantities[{i}].measure must be snake_case")

@@ -78,9 +78,19 @@ absl::Status RunServer(const ServerOptions& options) {
     Log("started without seeds (--no-seeds): the database is empty");
   }
   Log(absl::StrCat("holds ", Describe((*store)->Stats())));
+  auto graph = graph::LiveGraph::Build(**store);
+  if (!graph.ok()) return graph.status();
+  {
+    const auto stats = (*graph)->build_stats();
+    const auto snapshot = (*graph)->snapshot();
+    Log(absl::StrFormat("built the graph in %.3f s: %d vertices, %d facts, %d edges, %.1f MiB",
+                        absl::ToDoubleSeconds(stats.build_time), stats.vertices, stats.facts,
+                        stats.edges, static_cast<double>(snapshot->MemoryBytes()) / (1 << 20)));
+  }
 
-  WriteService write_service(store->get(), options.limits);
+  WriteService write_service(store->get(), options.limits, [g = graph->get()] { g->Publish(); });
   ReadService read_service(store->get(), options.limits);
+  QueryService query_service(graph->get(), store->get(), options.limits);
   AdminService admin_service(store->get());
   // Registers the health protocol's descriptors, so that reflection can
   // describe the health service as well as ours.
@@ -93,6 +103,7 @@ absl::Status RunServer(const ServerOptions& options) {
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.RegisterService(&write_service);
   builder.RegisterService(&read_service);
+  builder.RegisterService(&query_service);
   builder.RegisterService(&admin_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
@@ -116,6 +127,7 @@ absl::Status RunServer(const ServerOptions& options) {
   server->Wait();
   waiter.join();
   server.reset();
+  graph->reset();  // stops following the store before it closes
   const std::string summary = Describe((*store)->Stats());
   store->reset();  // flushes and closes the database
   Log(absl::StrCat("closed ", options.db_path, " holding ", summary));

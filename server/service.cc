@@ -47,6 +47,7 @@ grpc::Status WriteService::UpsertEntity(grpc::ServerContext* context,
   if (!request->has_entity()) return Invalid("entity: is missing");
   auto result = store_->UpsertEntity(request->entity());
   if (!result.ok()) return ToGrpc(result.status());
+  published_();
   *response->mutable_entity() = std::move(result->entity);
   response->set_created(result->created);
   return grpc::Status::OK;
@@ -71,6 +72,7 @@ grpc::Status WriteService::RecordFact(grpc::ServerContext* context,
   if (!request->has_fact()) return Invalid("fact: is missing");
   auto result = store_->RecordFact(request->fact());
   if (!result.ok()) return ToGrpc(result.status());
+  published_();
   *response->mutable_record() = std::move(result->fact);
   response->set_created(result->changed);
   return grpc::Status::OK;
@@ -79,6 +81,11 @@ grpc::Status WriteService::RecordFact(grpc::ServerContext* context,
 grpc::Status WriteService::RecordFacts(grpc::ServerContext* context,
                                        grpc::ServerReader<v1::RecordFactsRequest>* reader,
                                        v1::RecordFactsResponse* response) {
+  // However the stream ends, what it recorded becomes visible.
+  struct PublishOnExit {
+    const std::function<void()>& publish;
+    ~PublishOnExit() { publish(); }
+  } publish_on_exit{published_};
   v1::RecordFactsRequest request;
   bool strict = false;
   int64_t index = 0;
@@ -99,6 +106,7 @@ grpc::Status WriteService::RecordFacts(grpc::ServerContext* context,
       if (result.ok() && !result->created) response->set_unchanged(response->unchanged() + 1);
     }
     ++index;
+    if (index % limits_.stream_publish_every == 0) published_();
     if (!status.ok()) {
       if (status.code() != absl::StatusCode::kInvalidArgument) return ToGrpc(status);
       if (strict) {
@@ -124,6 +132,7 @@ grpc::Status WriteService::RetractFact(grpc::ServerContext* context,
   if (Abandoned(context)) return AbandonedStatus();
   auto result = store_->RetractFact(request->fact_id(), request->reason());
   if (!result.ok()) return ToGrpc(result.status());
+  published_();
   *response->mutable_record() = std::move(result->fact);
   return grpc::Status::OK;
 }

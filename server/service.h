@@ -7,9 +7,13 @@
 #include <cstdint>
 #include <memory>
 
+#include <functional>
+
 #include "entente/v1/admin_service.grpc.pb.h"
+#include "entente/v1/query_service.grpc.pb.h"
 #include "entente/v1/read_service.grpc.pb.h"
 #include "entente/v1/write_service.grpc.pb.h"
+#include "graph/graph.h"
 #include "storage/store.h"
 
 namespace entente::server {
@@ -27,12 +31,29 @@ struct ServiceLimits {
   int64_t max_stream_facts = 10'000'000;
   // Rejections listed in a RecordFacts summary. Default: 100.
   int32_t max_reported_rejections = 100;
+  // A RecordFacts stream makes its facts visible to queries every this
+  // many facts (and at its end). Default: 10000.
+  int32_t stream_publish_every = 10000;
+  // Graph queries: seeds per neighborhood, neighbors and facts returned,
+  // hops, k, facts per hop, entities per timeline, facts streamed.
+  int32_t max_seeds = 100;
+  int32_t max_neighbors = 10000;
+  int32_t max_result_facts = 100000;
+  int32_t max_hops = 6;
+  int32_t max_k = 20;
+  int32_t max_facts_per_hop = 100;
+  int32_t max_timeline_entities = 16;
+  int32_t max_timeline_facts = 100000;
 };
 
 class WriteService final : public v1::WriteService::Service {
  public:
-  WriteService(storage::Store* store, const ServiceLimits& limits)
-      : store_(store), limits_(limits) {}
+  // `published` is called after a request's writes are applied (and every
+  // stream_publish_every facts of a stream), to make them visible to
+  // queries before the call returns.
+  WriteService(storage::Store* store, const ServiceLimits& limits,
+               std::function<void()> published = [] {})
+      : store_(store), limits_(limits), published_(std::move(published)) {}
   grpc::Status UpsertEntity(grpc::ServerContext* context, const v1::UpsertEntityRequest* request,
                             v1::UpsertEntityResponse* response) override;
   grpc::Status UpsertSource(grpc::ServerContext* context, const v1::UpsertSourceRequest* request,
@@ -48,6 +69,7 @@ class WriteService final : public v1::WriteService::Service {
  private:
   storage::Store* store_;
   ServiceLimits limits_;
+  std::function<void()> published_;
 };
 
 class ReadService final : public v1::ReadService::Service {
@@ -67,6 +89,31 @@ class ReadService final : public v1::ReadService::Service {
                          v1::ListFactsResponse* response) override;
 
  private:
+  const storage::Store* store_;
+  ServiceLimits limits_;
+};
+
+class QueryService final : public v1::QueryService::Service {
+ public:
+  QueryService(const graph::LiveGraph* graph, const storage::Store* store,
+               const ServiceLimits& limits)
+      : graph_(graph), store_(store), limits_(limits) {}
+  grpc::Status GetNeighborhood(grpc::ServerContext* context,
+                               const v1::GetNeighborhoodRequest* request,
+                               v1::GetNeighborhoodResponse* response) override;
+  grpc::Status FindPaths(grpc::ServerContext* context, const v1::FindPathsRequest* request,
+                         v1::FindPathsResponse* response) override;
+  grpc::Status GetTimeline(grpc::ServerContext* context, const v1::GetTimelineRequest* request,
+                           grpc::ServerWriter<v1::GetTimelineResponse>* writer) override;
+  grpc::Status GetRelationshipState(grpc::ServerContext* context,
+                                    const v1::GetRelationshipStateRequest* request,
+                                    v1::GetRelationshipStateResponse* response) override;
+  grpc::Status DiffRelationship(grpc::ServerContext* context,
+                                const v1::DiffRelationshipRequest* request,
+                                v1::DiffRelationshipResponse* response) override;
+
+ private:
+  const graph::LiveGraph* graph_;
   const storage::Store* store_;
   ServiceLimits limits_;
 };

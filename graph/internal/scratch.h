@@ -58,6 +58,8 @@ struct Scratch {
   StampedArray<TimeLabel> time;
   StampedArray<uint8_t> blocked;  // vertices a path search may not enter
   StampedArray<uint8_t> seen_facts;
+  StampedArray<uint32_t> hop_facts;  // facts from one vertex to each neighbor
+  std::vector<Vertex> touched;
   std::vector<Vertex> frontier;
   std::vector<Vertex> next;
 };

@@ -1,0 +1,439 @@
+// QueryService: checks requests, runs the graph queries on one snapshot,
+// and converts their results.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/time_util.h"
+#include "graph/queries.h"
+#include "graph/relationship.h"
+#include "server/service.h"
+#include "server/status.h"
+#include "storage/dates.h"
+
+namespace entente::server {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using graph::Snapshot;
+using graph::Vertex;
+
+grpc::Status Invalid(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+}
+
+absl::Time DeadlineOf(const grpc::ServerContext* context) {
+  const auto deadline = context->deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
+}
+
+// An int32 request field: 0 means `fallback`; otherwise it must lie in
+// [min, max].
+grpc::Status Bounded(int32_t value, int32_t fallback, int32_t min, int32_t max,
+                     const std::string& field, int32_t* out) {
+  if (value == 0) {
+    *out = fallback;
+    return grpc::Status::OK;
+  }
+  if (value < min || value > max) {
+    return Invalid(absl::StrCat(field, ": ", value, " is outside ", min, "..", max));
+  }
+  *out = value;
+  return grpc::Status::OK;
+}
+
+grpc::Status Lookup(const Snapshot& graph, const std::string& id, const std::string& field,
+                    Vertex* out) {
+  if (id.empty()) return Invalid(absl::StrCat(field, ": is empty"));
+  *out = graph.Find(id);
+  if (*out == graph::kNoVertex) {
+    return Invalid(absl::StrCat(field, ": unknown entity \"", id, "\""));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AsOf(const google::protobuf::Timestamp& as_of, bool present,
+                  const std::string& field, uint32_t* out) {
+  *out = graph::kNever;
+  if (!present) return grpc::Status::OK;
+  if (as_of.seconds() < TimeUtil::kTimestampMinSeconds ||
+      as_of.seconds() > TimeUtil::kTimestampMaxSeconds || as_of.nanos() < 0 ||
+      as_of.nanos() > 999'999'999) {
+    return Invalid(absl::StrCat(field, ": is not a valid timestamp"));
+  }
+  // Whole seconds: a fact recorded during the cut-off's second counts as
+  // recorded after it.
+  *out = graph::RecordSecond(absl::FromUnixSeconds(as_of.seconds()));
+  return grpc::Status::OK;
+}
+
+grpc::Status Types(const google::protobuf::RepeatedField<int>& types, const std::string& field,
+                   graph::EdgeFilter* filter) {
+  for (int i = 0; i < types.size(); ++i) {
+    const int type = types[i];
+    if (type == v1::FACT_TYPE_UNSPECIFIED || !v1::FactType_IsValid(type) || type >= 64) {
+      return Invalid(absl::StrCat(field, "[", i, "]: unknown fact type ", type));
+    }
+    filter->types.set(static_cast<size_t>(type));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ToFilter(const v1::GraphFilter& in, graph::EdgeFilter* out) {
+  auto window = storage::WindowRange(in.window(), "filter.window");
+  if (!window.ok()) return ToGrpc(window.status());
+  out->window = *window;
+  if (auto s = Types(in.types(), "filter.types", out); !s.ok()) return s;
+  for (int i = 0; i < in.entity_kinds_size(); ++i) {
+    const int kind = in.entity_kinds(i);
+    if (kind == v1::ENTITY_KIND_UNSPECIFIED || !v1::EntityKind_IsValid(kind) || kind >= 8) {
+      return Invalid(absl::StrCat("filter.entity_kinds[", i, "]: unknown entity kind ", kind));
+    }
+    out->kinds.set(static_cast<size_t>(kind));
+  }
+  return AsOf(in.as_of(), in.has_as_of(), "filter.as_of", &out->as_of);
+}
+
+v1::FactEdge Edge(const Snapshot& graph, Vertex from, Vertex to, graph::FactIndex f) {
+  const graph::FactInfo& info = graph.fact(f);
+  v1::FactEdge edge;
+  edge.set_fact_id(info.IdText());
+  edge.set_type(static_cast<v1::FactType>(info.type));
+  *edge.mutable_valid_time() = info.ValidTime();
+  edge.set_from_entity_id(graph.id(from));
+  edge.set_to_entity_id(graph.id(to));
+  edge.set_goldstein(info.goldstein());
+  return edge;
+}
+
+v1::Date PeriodOf(storage::DayNumber first_day, graph::Granularity granularity) {
+  v1::Date date = storage::DateOfDay(first_day);
+  date.set_day(0);
+  if (granularity == graph::Granularity::kYear) {
+    date.set_month(0);
+    date.set_precision(v1::PRECISION_YEAR);
+  } else {
+    date.set_precision(v1::PRECISION_MONTH);
+  }
+  return date;
+}
+
+grpc::Status CheckDate(const v1::Date& date, bool present, const std::string& field,
+                       storage::DayNumber* last_day) {
+  if (!present) return Invalid(absl::StrCat(field, ": is missing"));
+  v1::TimeWindow window;
+  *window.mutable_to() = date;
+  auto range = storage::WindowRange(window, field);
+  if (!range.ok()) {
+    // Name the field itself, not "field.to".
+    std::string message(range.status().message());
+    const std::string wrong = absl::StrCat(field, ".to");
+    if (message.rfind(wrong, 0) == 0) message = field + message.substr(wrong.size());
+    return Invalid(message);
+  }
+  *last_day = range->last;
+  return grpc::Status::OK;
+}
+
+void ToProto(const graph::RelationshipState& state, const v1::Date& at,
+             v1::RelationshipState* out) {
+  *out->mutable_at() = at;
+  for (const auto& r : state.agreements) *out->add_agreements() = r;
+  for (const auto& r : state.memberships) *out->add_memberships() = r;
+  for (const auto& r : state.deployments) *out->add_deployments() = r;
+  for (const auto& figure : state.trade) {
+    auto* t = out->add_trade();
+    t->set_series(figure.series);
+    *t->mutable_quantity() = figure.quantity;
+    *t->mutable_record() = figure.record;
+  }
+}
+
+void ToProto(const graph::Change& change, v1::RelationshipChange* out) {
+  for (const auto& r : change.added) *out->add_added() = r;
+  for (const auto& r : change.removed) *out->add_removed() = r;
+}
+
+}  // namespace
+
+grpc::Status QueryService::GetNeighborhood(grpc::ServerContext* context,
+                                           const v1::GetNeighborhoodRequest* request,
+                                           v1::GetNeighborhoodResponse* response) {
+  const auto snapshot = graph_->snapshot();
+  graph::NeighborhoodQuery query;
+  if (request->entity_ids().empty()) return Invalid("entity_ids: is empty");
+  if (request->entity_ids_size() > limits_.max_seeds) {
+    return Invalid(absl::StrCat("entity_ids: has ", request->entity_ids_size(),
+                                " entries; the limit is ", limits_.max_seeds));
+  }
+  for (int i = 0; i < request->entity_ids_size(); ++i) {
+    Vertex v;
+    if (auto s = Lookup(*snapshot, request->entity_ids(i), absl::StrCat("entity_ids[", i, "]"), &v);
+        !s.ok()) {
+      return s;
+    }
+    query.seeds.push_back(v);
+  }
+  if (request->hops() < 1 || request->hops() > limits_.max_hops) {
+    return Invalid(absl::StrCat("hops: ", request->hops(), " is outside 1..", limits_.max_hops));
+  }
+  query.hops = request->hops();
+  if (auto s = ToFilter(request->filter(), &query.filter); !s.ok()) return s;
+  int32_t limit, max_facts;
+  if (auto s = Bounded(request->limit(), 100, 1, limits_.max_neighbors, "limit", &limit); !s.ok()) {
+    return s;
+  }
+  if (auto s = Bounded(request->max_facts(), 1000, 1, limits_.max_result_facts, "max_facts",
+                       &max_facts);
+      !s.ok()) {
+    return s;
+  }
+  query.limit = static_cast<size_t>(limit);
+  query.max_facts = static_cast<size_t>(max_facts);
+  query.deadline = DeadlineOf(context);
+  auto result = graph::Neighborhood(*snapshot, query);
+  if (!result.ok()) return ToGrpc(result.status());
+  for (const auto& n : result->neighbors) {
+    auto* out = response->add_neighbors();
+    out->set_entity_id(snapshot->id(n.vertex));
+    out->set_kind(snapshot->kind(n.vertex));
+    out->set_distance(n.distance);
+    out->set_fact_count(n.fact_count);
+    if (auto entity = store_->GetEntity(snapshot->id(n.vertex)); entity.ok()) {
+      out->set_name(entity->name());
+    }
+  }
+  for (const auto& c : result->connections) {
+    *response->add_facts() = Edge(*snapshot, c.from, c.to, c.fact);
+  }
+  response->set_reached_count(static_cast<int64_t>(result->reached));
+  response->set_facts_truncated(result->facts_truncated);
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryService::FindPaths(grpc::ServerContext* context,
+                                     const v1::FindPathsRequest* request,
+                                     v1::FindPathsResponse* response) {
+  const auto snapshot = graph_->snapshot();
+  graph::PathQuery query;
+  if (auto s = Lookup(*snapshot, request->from_entity_id(), "from_entity_id", &query.from);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Lookup(*snapshot, request->to_entity_id(), "to_entity_id", &query.to); !s.ok()) {
+    return s;
+  }
+  if (auto s = ToFilter(request->filter(), &query.filter); !s.ok()) return s;
+  int32_t max_hops, facts_per_hop, k;
+  if (auto s = Bounded(request->max_hops(), limits_.max_hops, 1, limits_.max_hops, "max_hops",
+                       &max_hops);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Bounded(request->facts_per_hop(), 5, 1, limits_.max_facts_per_hop,
+                       "facts_per_hop", &facts_per_hop);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Bounded(request->k(), 5, 1, limits_.max_k, "k", &k); !s.ok()) return s;
+  query.max_hops = max_hops;
+  query.facts_per_hop = static_cast<size_t>(facts_per_hop);
+  query.deadline = DeadlineOf(context);
+
+  std::vector<graph::Path> paths;
+  switch (request->mode()) {
+    case v1::PATH_MODE_UNSPECIFIED:
+    case v1::PATH_MODE_SHORTEST: {
+      auto path = graph::ShortestPath(*snapshot, query);
+      if (!path.ok()) return ToGrpc(path.status());
+      if (*path) paths.push_back(std::move(**path));
+      break;
+    }
+    case v1::PATH_MODE_K_SHORTEST: {
+      auto found = graph::KShortestPaths(*snapshot, query, k);
+      if (!found.ok()) return ToGrpc(found.status());
+      paths = std::move(*found);
+      break;
+    }
+    case v1::PATH_MODE_TIME_RESPECTING: {
+      storage::DayNumber since = query.filter.window.first;
+      if (request->has_since()) {
+        v1::TimeWindow window;
+        *window.mutable_from() = request->since();
+        auto range = storage::WindowRange(window, "since");
+        if (!range.ok()) {
+          std::string message(range.status().message());
+          if (message.rfind("since.from", 0) == 0) message = "since" + message.substr(10);
+          return Invalid(message);
+        }
+        since = std::max(since, range->first);
+      }
+      auto path = graph::TimeRespectingPath(*snapshot, query, since);
+      if (!path.ok()) return ToGrpc(path.status());
+      if (*path) paths.push_back(std::move(**path));
+      break;
+    }
+    default:
+      return Invalid(absl::StrCat("mode: unknown path mode ", request->mode()));
+  }
+  const bool timed = request->mode() == v1::PATH_MODE_TIME_RESPECTING;
+  for (const auto& path : paths) {
+    auto* out = response->add_paths();
+    for (Vertex v : path.vertices) out->add_entity_ids(snapshot->id(v));
+    for (const auto& hop : path.hops) {
+      auto* h = out->add_hops();
+      h->set_from_entity_id(snapshot->id(hop.from));
+      h->set_to_entity_id(snapshot->id(hop.to));
+      for (graph::FactIndex f : hop.facts) *h->add_facts() = Edge(*snapshot, hop.from, hop.to, f);
+      h->set_fact_count(static_cast<int64_t>(hop.fact_count));
+      if (timed) *h->mutable_day() = storage::DateOfDay(hop.day);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryService::GetTimeline(grpc::ServerContext* context,
+                                       const v1::GetTimelineRequest* request,
+                                       grpc::ServerWriter<v1::GetTimelineResponse>* writer) {
+  const auto snapshot = graph_->snapshot();
+  graph::TimelineQuery query;
+  if (request->entity_ids().empty()) return Invalid("entity_ids: is empty");
+  if (request->entity_ids_size() > limits_.max_timeline_entities) {
+    return Invalid(absl::StrCat("entity_ids: has ", request->entity_ids_size(),
+                                " entries; the limit is ", limits_.max_timeline_entities));
+  }
+  for (int i = 0; i < request->entity_ids_size(); ++i) {
+    Vertex v;
+    if (auto s = Lookup(*snapshot, request->entity_ids(i), absl::StrCat("entity_ids[", i, "]"), &v);
+        !s.ok()) {
+      return s;
+    }
+    if (std::find(query.entities.begin(), query.entities.end(), v) != query.entities.end()) {
+      return Invalid(absl::StrCat("entity_ids[", i, "]: repeats \"", request->entity_ids(i), "\""));
+    }
+    query.entities.push_back(v);
+  }
+  auto window = storage::WindowRange(request->window(), "window");
+  if (!window.ok()) return ToGrpc(window.status());
+  query.filter.window = *window;
+  if (auto s = Types(request->types(), "types", &query.filter); !s.ok()) return s;
+  if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.filter.as_of); !s.ok()) {
+    return s;
+  }
+  switch (request->granularity()) {
+    case v1::GRANULARITY_UNSPECIFIED:
+    case v1::GRANULARITY_YEAR:
+      query.granularity = graph::Granularity::kYear;
+      break;
+    case v1::GRANULARITY_MONTH:
+      query.granularity = graph::Granularity::kMonth;
+      break;
+    default:
+      return Invalid(absl::StrCat("granularity: unknown granularity ", request->granularity()));
+  }
+  int32_t max_facts;
+  if (auto s = Bounded(request->max_facts(), 10000, 1, limits_.max_timeline_facts, "max_facts",
+                       &max_facts);
+      !s.ok()) {
+    return s;
+  }
+  query.max_facts = static_cast<size_t>(max_facts);
+  query.deadline = DeadlineOf(context);
+  auto result = graph::Timeline(*snapshot, query);
+  if (!result.ok()) return ToGrpc(result.status());
+
+  v1::GetTimelineResponse item;
+  for (graph::FactIndex f : result->facts) {
+    if (context->IsCancelled()) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the timeline");
+    }
+    auto record = store_->GetFact(snapshot->fact(f).IdText());
+    if (!record.ok()) return ToGrpc(record.status());
+    if (record->has_retraction() && query.filter.as_of != graph::kNever) {
+      record->clear_retraction();  // Visible() says it was not retracted as of then
+    }
+    *item.mutable_fact() = std::move(*record);
+    if (!writer->Write(item)) return grpc::Status(grpc::StatusCode::CANCELLED, "stream closed");
+  }
+  for (const auto& bucket : result->buckets) {
+    auto* out = item.mutable_bucket();
+    out->Clear();
+    *out->mutable_period() = PeriodOf(bucket.first_day, query.granularity);
+    out->set_fact_count(bucket.facts);
+    for (const auto& [type, count] : bucket.by_type) {
+      (*out->mutable_counts_by_type())[v1::FactType_Name(type)] = count;
+    }
+    out->set_goldstein_total(bucket.goldstein_sum);
+    out->set_scored_fact_count(bucket.scored_facts);
+    out->set_goldstein_mean(bucket.scored_facts == 0
+                                ? 0
+                                : bucket.goldstein_sum / static_cast<double>(bucket.scored_facts));
+    if (!writer->Write(item)) return grpc::Status(grpc::StatusCode::CANCELLED, "stream closed");
+  }
+  auto* summary = item.mutable_summary();
+  summary->set_total_facts(static_cast<int64_t>(result->total_facts));
+  summary->set_streamed_facts(static_cast<int64_t>(result->facts.size()));
+  summary->set_truncated(result->facts.size() < result->total_facts);
+  writer->Write(item);
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryService::GetRelationshipState(grpc::ServerContext* context,
+                                                const v1::GetRelationshipStateRequest* request,
+                                                v1::GetRelationshipStateResponse* response) {
+  const auto snapshot = graph_->snapshot();
+  graph::RelationshipQuery query;
+  if (auto s = Lookup(*snapshot, request->entity_id(), "entity_id", &query.a); !s.ok()) return s;
+  if (auto s = Lookup(*snapshot, request->other_entity_id(), "other_entity_id", &query.b);
+      !s.ok()) {
+    return s;
+  }
+  if (query.a == query.b) return Invalid("other_entity_id: is the same as entity_id");
+  if (auto s = CheckDate(request->at(), request->has_at(), "at", &query.day); !s.ok()) return s;
+  if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.as_of); !s.ok()) {
+    return s;
+  }
+  query.deadline = DeadlineOf(context);
+  auto state = graph::RelationshipAt(*snapshot, *store_, query);
+  if (!state.ok()) return ToGrpc(state.status());
+  ToProto(*state, request->at(), response->mutable_state());
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryService::DiffRelationship(grpc::ServerContext* context,
+                                            const v1::DiffRelationshipRequest* request,
+                                            v1::DiffRelationshipResponse* response) {
+  const auto snapshot = graph_->snapshot();
+  graph::RelationshipQuery query;
+  if (auto s = Lookup(*snapshot, request->entity_id(), "entity_id", &query.a); !s.ok()) return s;
+  if (auto s = Lookup(*snapshot, request->other_entity_id(), "other_entity_id", &query.b);
+      !s.ok()) {
+    return s;
+  }
+  if (query.a == query.b) return Invalid("other_entity_id: is the same as entity_id");
+  storage::DayNumber from_day, to_day;
+  if (auto s = CheckDate(request->from(), request->has_from(), "from", &from_day); !s.ok()) return s;
+  if (auto s = CheckDate(request->to(), request->has_to(), "to", &to_day); !s.ok()) return s;
+  if (to_day < from_day) return Invalid("to: is before from");
+  if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.as_of); !s.ok()) {
+    return s;
+  }
+  query.deadline = DeadlineOf(context);
+  query.day = from_day;
+  auto from = graph::RelationshipAt(*snapshot, *store_, query);
+  if (!from.ok()) return ToGrpc(from.status());
+  query.day = to_day;
+  auto to = graph::RelationshipAt(*snapshot, *store_, query);
+  if (!to.ok()) return ToGrpc(to.status());
+  const graph::RelationshipDiff diff = graph::DiffStates(*from, *to);
+  ToProto(*from, request->from(), response->mutable_from_state());
+  ToProto(*to, request->to(), response->mutable_to_state());
+  ToProto(diff.agreements, response->mutable_agreements());
+  ToProto(diff.memberships, response->mutable_memberships());
+  ToProto(diff.deployments, response->mutable_deployments());
+  ToProto(diff.trade, response->mutable_trade());
+  return grpc::Status::OK;
+}
+
+}  // namespace entente::server

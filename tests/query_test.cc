@@ -1,0 +1,257 @@
+// The graph queries over gRPC against the seeded server: the checks of the
+// graph-queries issue.
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "client/client.h"
+#include "gtest/gtest.h"
+#include "tests/server_process.h"
+
+namespace entente {
+namespace {
+
+using testing::ServerProcess;
+using testing::TempDir;
+
+v1::Date Year(int y) {
+  v1::Date date;
+  date.set_year(y);
+  date.set_precision(v1::PRECISION_YEAR);
+  return date;
+}
+
+class QueryTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    server_ = new ServerProcess(dir_->path() + "/db");
+    ASSERT_TRUE(server_->ok()) << server_->log();
+    client_ = client::Client::Connect(server_->address()).release();
+  }
+  static void TearDownTestSuite() {
+    delete client_;
+    EXPECT_EQ(server_->Stop(), 0);
+    delete server_;
+    delete dir_;
+  }
+  static inline TempDir* dir_ = nullptr;
+  static inline ServerProcess* server_ = nullptr;
+  static inline client::Client* client_ = nullptr;
+};
+
+TEST_F(QueryTest, IranRussiaTimelineFrom2001To2025) {
+  v1::GetTimelineRequest request;
+  request.add_entity_ids("IRN");
+  request.add_entity_ids("RUS");
+  *request.mutable_window()->mutable_from() = Year(2001);
+  *request.mutable_window()->mutable_to() = Year(2025);
+  auto items = client_->GetTimeline(request);
+  ASSERT_TRUE(items.ok()) << items.status();
+  std::vector<v1::Fact> facts;
+  std::vector<int> bucket_years;
+  int64_t bucket_total = 0;
+  std::optional<v1::TimelineSummary> summary;
+  for (const auto& item : *items) {
+    if (item.has_fact()) facts.push_back(item.fact().fact());
+    if (item.has_bucket()) {
+      EXPECT_TRUE(facts.size() > 0);
+      EXPECT_EQ(item.bucket().period().precision(), v1::PRECISION_YEAR);
+      bucket_years.push_back(item.bucket().period().year());
+      bucket_total += item.bucket().fact_count();
+    }
+    if (item.has_summary()) summary = item.summary();
+  }
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_EQ(summary->total_facts(), static_cast<int64_t>(facts.size()));
+  EXPECT_EQ(bucket_total, summary->total_facts());
+  EXPECT_TRUE(std::is_sorted(bucket_years.begin(), bucket_years.end()));
+  for (int year : {2001, 2015, 2022, 2024, 2025}) {
+    EXPECT_NE(std::find(bucket_years.begin(), bucket_years.end(), year), bucket_years.end())
+        << year;
+  }
+  // Position of the first fact of a type starting in a given year (and month).
+  auto position = [&](v1::FactType type, int year, int month) {
+    for (size_t i = 0; i < facts.size(); ++i) {
+      const auto& start = facts[i].valid_time().start();
+      if (facts[i].type() == type && start.year() == year &&
+          (month == 0 || start.month() == month)) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  };
+  const int agreement_2001 = position(v1::FACT_TYPE_AGREEMENT_SIGNED, 2001, 3);
+  const int jcpoa = position(v1::FACT_TYPE_AGREEMENT_SIGNED, 2015, 0);
+  const int visit_2022 = position(v1::FACT_TYPE_VISIT, 2022, 1);
+  const int trade = position(v1::FACT_TYPE_TRADE, 2022, 1);
+  const int kazan = position(v1::FACT_TYPE_MEETING, 2024, 10);
+  const int agreement_2025 = position(v1::FACT_TYPE_AGREEMENT_SIGNED, 2025, 1);
+  for (int p : {agreement_2001, jcpoa, visit_2022, trade, kazan, agreement_2025}) {
+    ASSERT_GE(p, 0);
+  }
+  EXPECT_LT(agreement_2001, jcpoa);
+  EXPECT_LT(jcpoa, visit_2022);
+  EXPECT_LT(jcpoa, trade);
+  EXPECT_LT(visit_2022, kazan);
+  EXPECT_LT(trade, kazan);
+  EXPECT_LT(kazan, agreement_2025);
+}
+
+TEST_F(QueryTest, NorthKoreaReachesIranThroughRussia) {
+  v1::FindPathsRequest request;
+  request.set_from_entity_id("PRK");
+  request.set_to_entity_id("IRN");
+  auto response = client_->FindPaths(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->paths_size(), 1);
+  const auto& path = response->paths(0);
+  ASSERT_EQ(path.entity_ids_size(), 3);
+  EXPECT_EQ(path.entity_ids(1), "RUS");
+  for (const auto& hop : path.hops()) {
+    EXPECT_GT(hop.facts_size(), 0);
+    for (const auto& fact : hop.facts()) {
+      EXPECT_EQ(fact.from_entity_id(), hop.from_entity_id());
+      EXPECT_EQ(fact.to_entity_id(), hop.to_entity_id());
+      EXPECT_TRUE(client_->GetFact(fact.fact_id()).ok());
+    }
+  }
+
+  request.set_mode(v1::PATH_MODE_K_SHORTEST);
+  request.set_k(3);
+  auto k = client_->FindPaths(request);
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_GE(k->paths_size(), 2);
+  for (int i = 1; i < k->paths_size(); ++i) {
+    EXPECT_LE(k->paths(i - 1).entity_ids_size(), k->paths(i).entity_ids_size());
+  }
+
+  request.set_mode(v1::PATH_MODE_TIME_RESPECTING);
+  *request.mutable_since() = Year(2020);
+  auto timed = client_->FindPaths(request);
+  ASSERT_TRUE(timed.ok()) << timed.status();
+  ASSERT_EQ(timed->paths_size(), 1);
+  int previous = 0;
+  for (const auto& hop : timed->paths(0).hops()) {
+    const auto& d = hop.day();
+    const int day = d.year() * 10000 + d.month() * 100 + d.day();
+    EXPECT_GE(day, previous);
+    EXPECT_GE(d.year(), 2020);
+    previous = day;
+    ASSERT_EQ(hop.facts_size(), 1);
+  }
+}
+
+TEST_F(QueryTest, IransNeighborhoodIn2022) {
+  v1::GetNeighborhoodRequest request;
+  request.add_entity_ids("IRN");
+  request.set_hops(1);
+  *request.mutable_filter()->mutable_window()->mutable_from() = Year(2022);
+  *request.mutable_filter()->mutable_window()->mutable_to() = Year(2022);
+  auto response = client_->GetNeighborhood(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  std::set<std::string> ids;
+  for (const auto& n : response->neighbors()) {
+    ids.insert(n.entity_id());
+    EXPECT_EQ(n.distance(), 1);
+    EXPECT_GT(n.fact_count(), 0);
+  }
+  EXPECT_TRUE(ids.contains("RUS"));
+  EXPECT_TRUE(ids.contains("CHN"));
+  EXPECT_GT(response->facts_size(), 0);
+  // Only states.
+  request.mutable_filter()->add_entity_kinds(v1::ENTITY_KIND_STATE);
+  auto states = client_->GetNeighborhood(request);
+  ASSERT_TRUE(states.ok());
+  for (const auto& n : states->neighbors()) EXPECT_EQ(n.kind(), v1::ENTITY_KIND_STATE);
+}
+
+TEST_F(QueryTest, RelationshipStateAndDiff) {
+  v1::GetRelationshipStateRequest request;
+  request.set_entity_id("IRN");
+  request.set_other_entity_id("RUS");
+  request.mutable_at()->set_year(2025);
+  request.mutable_at()->set_month(2);
+  request.mutable_at()->set_precision(v1::PRECISION_MONTH);
+  auto state = client_->GetRelationshipState(request);
+  ASSERT_TRUE(state.ok()) << state.status();
+  bool has_2025_agreement = false;
+  for (const auto& r : state->state().agreements()) {
+    has_2025_agreement |= r.fact().valid_time().start().year() == 2025;
+  }
+  EXPECT_TRUE(has_2025_agreement);
+  EXPECT_FALSE(state->state().trade().empty());
+
+  v1::DiffRelationshipRequest diff;
+  diff.set_entity_id("IRN");
+  diff.set_other_entity_id("RUS");
+  *diff.mutable_from() = Year(2021);
+  *diff.mutable_to() = Year(2025);
+  auto changes = client_->DiffRelationship(diff);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->agreements().added_size(), 1);
+  EXPECT_EQ(changes->agreements().added(0).fact().valid_time().start().year(), 2025);
+}
+
+TEST_F(QueryTest, BadQueriesNameTheField) {
+  auto expect_invalid = [](const absl::Status& status, const std::string& field) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_TRUE(absl::StartsWith(status.message(), field + ":")) << status;
+  };
+  v1::GetNeighborhoodRequest hood;
+  hood.add_entity_ids("IRN");
+  hood.set_hops(7);
+  expect_invalid(client_->GetNeighborhood(hood).status(), "hops");
+  hood.set_hops(0);
+  expect_invalid(client_->GetNeighborhood(hood).status(), "hops");
+  hood.set_hops(1);
+  *hood.mutable_filter()->mutable_window()->mutable_from() = Year(2025);
+  *hood.mutable_filter()->mutable_window()->mutable_to() = Year(2001);
+  expect_invalid(client_->GetNeighborhood(hood).status(), "filter.window");
+  hood.clear_filter();
+  hood.add_entity_ids("Atlantis");
+  expect_invalid(client_->GetNeighborhood(hood).status(), "entity_ids[1]");
+
+  v1::FindPathsRequest path;
+  path.set_from_entity_id("PRK");
+  path.set_to_entity_id("nowhere");
+  expect_invalid(client_->FindPaths(path).status(), "to_entity_id");
+  path.set_to_entity_id("IRN");
+  path.set_max_hops(9);
+  expect_invalid(client_->FindPaths(path).status(), "max_hops");
+
+  v1::GetTimelineRequest timeline;
+  timeline.add_entity_ids("IRN");
+  *timeline.mutable_window()->mutable_from() = Year(2025);
+  *timeline.mutable_window()->mutable_to() = Year(2001);
+  expect_invalid(client_->GetTimeline(timeline).status(), "window");
+  // The server is still serving.
+  EXPECT_TRUE(client_->GetStats().ok());
+}
+
+TEST_F(QueryTest, WritesShowUpInQueriesAtOnce) {
+  v1::Entity atlantis;
+  atlantis.set_id("ATL");
+  atlantis.set_kind(v1::ENTITY_KIND_STATE);
+  atlantis.set_name("Atlantis");
+  ASSERT_TRUE(client_->UpsertEntity(atlantis).ok());
+  v1::Fact fact;
+  fact.set_type(v1::FACT_TYPE_VISIT);
+  auto* p = fact.add_participants();
+  p->set_entity_id("ATL");
+  p->set_role(v1::PARTICIPANT_ROLE_VISITOR);
+  p = fact.add_participants();
+  p->set_entity_id("IRN");
+  p->set_role(v1::PARTICIPANT_ROLE_HOST);
+  *fact.mutable_valid_time()->mutable_start() = Year(2023);
+  ASSERT_TRUE(client_->RecordFact(fact).ok());
+  v1::FindPathsRequest request;
+  request.set_from_entity_id("ATL");
+  request.set_to_entity_id("PRK");
+  auto response = client_->FindPaths(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->paths_size(), 1);
+  EXPECT_EQ(response->paths(0).entity_ids(1), "IRN");
+}
+
+}  // namespace
+}  // namespace entente
