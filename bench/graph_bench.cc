@@ -658,7 +658,7 @@ int main(int argc, char** argv) {
       return Usage(absl::StrCat("unknown option ", arg));
     }
   }
-  if (args.events.empty()) return Usage("--events is required");
+  if (args.events.empty() && !args.reuse) return Usage("--events is required");
   if (!args.only.empty() && !absl::c_linear_search(
                                 std::vector<absl::string_view>{
                                     "neighborhood_1hop", "neighborhood_2hop", "dyad_timeline",

@@ -63,10 +63,8 @@ Csr MakeCsr(std::vector<RawEdge>& edges, uint32_t vertex_count, CsrView* view) {
 // ways; a fact with one participant links it to itself, so that it still
 // shows in that entity's timeline.
 void AddFactEdges(const std::vector<Vertex>& participants, const FactInfo& info, FactIndex index,
-                  std::vector<RawEdge>* short_edges, std::vector<RawEdge>* long_edges) {
-  const bool is_long =
-      storage::keys::ClassOf({info.first_day, info.last_day}) == storage::keys::SpanClass::kLong;
-  auto* out = is_long ? long_edges : short_edges;
+                  std::vector<RawEdge> (&bands)[kBandCount]) {
+  auto* out = &bands[BandOf(info.first_day, info.last_day)];
   if (participants.size() == 1) {
     out->push_back({participants[0], participants[0], info.first_day, index});
     return;
@@ -146,18 +144,21 @@ const std::string& Snapshot::id(Vertex v) const { return vertices_->ids[v]; }
 v1::EntityKind Snapshot::kind(Vertex v) const { return vertices_->kinds[v]; }
 
 size_t Snapshot::edge_count() const {
-  size_t edges = num_edges(base_->short_edges) + num_edges(base_->long_edges);
-  if (recent_) edges += num_edges(recent_->short_edges) + num_edges(recent_->long_edges);
+  size_t edges = 0;
+  for (const Layer* layer : {base_.get(), recent_.get()}) {
+    if (layer == nullptr) continue;
+    for (const Csr& csr : layer->edges) edges += num_edges(csr);
+  }
   return edges;
 }
 
 size_t Snapshot::MemoryBytes() const {
   auto layer_bytes = [](const Layer& layer) {
     size_t bytes = layer.facts.capacity() * sizeof(FactInfo);
-    for (const Csr* csr : {&layer.short_edges, &layer.long_edges}) {
-      bytes += csr->m_forward.m_rowstart.capacity() * sizeof(uint32_t) +
-               csr->m_forward.m_column.capacity() * sizeof(Vertex) +
-               num_edges(*csr) * sizeof(EdgeProps);
+    for (const Csr& csr : layer.edges) {
+      bytes += csr.m_forward.m_rowstart.capacity() * sizeof(uint32_t) +
+               csr.m_forward.m_column.capacity() * sizeof(Vertex) +
+               num_edges(csr) * sizeof(EdgeProps);
     }
     return bytes;
   };
@@ -223,15 +224,14 @@ struct LiveGraph::State {
       const Snapshot::Layer* carry_edges_from) const {
     auto layer = std::make_shared<Snapshot::Layer>();
     layer->first_fact = first_fact;
-    std::vector<RawEdge> short_edges;
-    std::vector<RawEdge> long_edges;
+    std::vector<RawEdge> bands[kBandCount];
     if (carry_edges_from != nullptr) {
       // Folding: keep the old base's edges (facts keep their indices).
-      for (const auto* csr : {&carry_edges_from->short_edges, &carry_edges_from->long_edges}) {
-        auto* out = csr == &carry_edges_from->short_edges ? &short_edges : &long_edges;
-        for (Vertex v = 0; v < num_vertices(*csr); ++v) {
-          for (auto [e, end] = out_edges(v, *csr); e != end; ++e) {
-            out->push_back({v, target(*e, *csr), (*csr)[*e].first_day, (*csr)[*e].fact});
+      for (int band = 0; band < kBandCount; ++band) {
+        const Csr& csr = carry_edges_from->edges[band];
+        for (Vertex v = 0; v < num_vertices(csr); ++v) {
+          for (auto [e, end] = out_edges(v, csr); e != end; ++e) {
+            bands[band].push_back({v, target(*e, csr), csr[*e].first_day, csr[*e].fact});
           }
         }
       }
@@ -241,7 +241,7 @@ struct LiveGraph::State {
                                  : 0;
     for (size_t i = 0; i < participants.size(); ++i) {
       AddFactEdges(participants[i], facts[i], first_fact + offset + static_cast<FactIndex>(i),
-                   &short_edges, &long_edges);
+                   bands);
     }
     if (carry_edges_from != nullptr) {
       std::vector<FactInfo> all = carry_edges_from->facts;
@@ -251,8 +251,9 @@ struct LiveGraph::State {
     layer->facts = std::move(facts);
     layer->facts.shrink_to_fit();
     const auto n = static_cast<uint32_t>(vertices->ids.size());
-    layer->short_edges = MakeCsr(short_edges, n, &layer->short_view);
-    layer->long_edges = MakeCsr(long_edges, n, &layer->long_view);
+    for (int band = 0; band < kBandCount; ++band) {
+      layer->edges[band] = MakeCsr(bands[band], n, &layer->views[band]);
+    }
     return layer;
   }
 };
@@ -386,7 +387,7 @@ void LiveGraph::Publish() {
     recent = state.BuildLayer(static_cast<FactIndex>(state.base->facts.size()),
                               state.recent_facts, state.recent_participants, nullptr);
   }
-  if (recent == nullptr && state.base->short_view.vertices < state.vertices->ids.size()) {
+  if (recent == nullptr && state.base->views[kOneDay].vertices < state.vertices->ids.size()) {
     // New vertices without facts yet: an empty recent layer covers them.
     recent = state.BuildLayer(static_cast<FactIndex>(state.base->facts.size()), {}, {}, nullptr);
   }

@@ -2,11 +2,14 @@
 // facts (edges between every pair of a fact's participants) that the
 // neighborhood, path, timeline and relationship queries run on.
 //
-// Each vertex's edges live in a Boost.Graph compressed sparse row graph,
+// Each vertex's edges live in Boost.Graph compressed sparse row graphs,
 // sorted by the first day of the fact, so a time window is a binary search
-// and a contiguous range. Facts longer than a year (memberships, agreements
-// in force) sit in a second CSR that is scanned from its start, so an
-// interval that began before a window is never missed.
+// and a contiguous range. Edges are split in three bands by the days their
+// fact covers — one day (most events), up to a year, longer (memberships,
+// agreements in force) — so a scan starts where the earliest fact of the
+// band that could overlap the window would be: at the window for one-day
+// facts, a year before it for the second band, at the start for the third.
+// An interval that began before a window is never missed.
 //
 // Readers work on an immutable Snapshot. LiveGraph follows the store's apply
 // path and publishes a new snapshot atomically; queries never wait for

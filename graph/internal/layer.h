@@ -35,13 +35,26 @@ struct CsrView {
   uint32_t vertices = 0;
 };
 
+// Edges are kept in three CSRs by how many days their fact covers, so that a
+// window scan only looks back as far as a fact of that class can reach.
+enum SpanBand { kOneDay, kUpToAYear, kLonger, kBandCount };
+
+// How many days before a window a fact of the band may start and still
+// overlap it; -1: any (the band is scanned from its start).
+inline constexpr int64_t kBandLookback[kBandCount] = {0, storage::keys::kShortSpanDays, -1};
+
+inline SpanBand BandOf(storage::DayNumber first_day, storage::DayNumber last_day) {
+  if (first_day == last_day) return kOneDay;
+  return storage::keys::ClassOf({first_day, last_day}) == storage::keys::SpanClass::kShort
+             ? kUpToAYear
+             : kLonger;
+}
+
 struct Snapshot::Layer {
   FactIndex first_fact = 0;
   std::vector<FactInfo> facts;
-  Csr short_edges;  // facts covering at most kShortSpanDays days
-  Csr long_edges;   // longer or open-ended facts
-  CsrView short_view;
-  CsrView long_view;
+  Csr edges[kBandCount];
+  CsrView views[kBandCount];
 };
 
 inline const FactInfo& Snapshot::fact(FactIndex f) const {
@@ -58,14 +71,16 @@ inline bool Snapshot::Visible(FactIndex f, uint32_t as_of) const {
 template <typename Visit>
 void Snapshot::ScanLayer(const Layer& layer, Vertex v, const EdgeFilter& filter,
                          Visit& visit) const {
-  for (const CsrView* view : {&layer.short_view, &layer.long_view}) {
+  for (int band = 0; band < kBandCount; ++band) {
+    const CsrView* view = &layer.views[band];
     if (v >= view->vertices) continue;
     const EdgeProps* begin = view->props + view->rowstart[v];
     const EdgeProps* end = view->props + view->rowstart[v + 1];
     if (begin == end) continue;
-    if (view == &layer.short_view && filter.window.first != storage::kMinDay) {
-      // A short fact that overlaps the window starts at most a year before it.
-      const int64_t from = int64_t{filter.window.first} - storage::keys::kShortSpanDays;
+    if (kBandLookback[band] >= 0 && filter.window.first != storage::kMinDay) {
+      // A fact of this band that overlaps the window starts at most
+      // kBandLookback days before it: a binary search finds the first.
+      const int64_t from = int64_t{filter.window.first} - kBandLookback[band];
       begin = std::partition_point(begin, end,
                                    [from](const EdgeProps& e) { return e.first_day < from; });
     }
