@@ -79,11 +79,14 @@ absl::Status LoadJsonLines(storage::Store& store, RecordKind kind, absl::string_
 
 absl::StatusOr<LoadSummary> LoadSeeds(storage::Store& store) {
   LoadSummary summary;
-  // Sources and entities before the facts that refer to them.
-  for (RecordKind kind : {RecordKind::kSource, RecordKind::kEntity, RecordKind::kFact}) {
-    const char* wanted = kind == RecordKind::kSource   ? "data/sources.jsonl"
-                         : kind == RecordKind::kEntity ? "data/entities.jsonl"
-                                                       : "data/facts.jsonl";
+  // Sources and entities (all states first) before the facts that refer to
+  // them.
+  const std::pair<const char*, RecordKind> order[] = {
+      {"data/sources.jsonl", RecordKind::kSource},
+      {"data/states.jsonl", RecordKind::kEntity},
+      {"data/entities.jsonl", RecordKind::kEntity},
+      {"data/facts.jsonl", RecordKind::kFact}};
+  for (const auto& [wanted, kind] : order) {
     for (int i = 0; i < kSeedFileCount; ++i) {
       if (absl::string_view(kSeedFiles[i].name) != wanted) continue;
       if (auto s = LoadJsonLines(store, kind, absl::StrCat("seeds/", kSeedFiles[i].name),

@@ -2,7 +2,8 @@
 //
 // The seed data (seeds/data/*.jsonl) is compiled into the binary: one
 // message per line in the protobuf JSON mapping — v1::Source lines in
-// sources.jsonl, v1::Entity in entities.jsonl, v1::Fact in facts.jsonl —
+// sources.jsonl, v1::Entity in states.jsonl (every state, with the names
+// event data uses) and entities.jsonl, v1::Fact in facts.jsonl —
 // parsed by protobuf's own JSON parser and written through the store's
 // apply path, so loading twice changes nothing.
 #ifndef ENTENTE_SEEDS_SEEDS_H_
