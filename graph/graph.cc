@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "graph/cameo.h"
@@ -20,6 +21,21 @@ const absl::Time kRecordEpoch = absl::FromUnixSeconds(946684800);  // 2000-01-01
 // A fact is folded into the base layer once the recent layer holds this many
 // facts, or an eighth of the base, whichever is more.
 constexpr size_t kMinRecentFacts = 1 << 16;
+
+// The participants of many facts in one array: fact i has
+// flat[offsets[i] .. offsets[i + 1]).
+struct ParticipantLists {
+  std::vector<Vertex> flat;
+  std::vector<uint32_t> offsets{0};
+  size_t size() const { return offsets.size() - 1; }
+  absl::Span<const Vertex> operator[](size_t i) const {
+    return absl::MakeConstSpan(flat.data() + offsets[i], offsets[i + 1] - offsets[i]);
+  }
+  void clear() {
+    flat.clear();
+    offsets.assign(1, 0);
+  }
+};
 
 struct RawEdge {
   Vertex from;
@@ -62,7 +78,7 @@ Csr MakeCsr(std::vector<RawEdge>& edges, uint32_t vertex_count, CsrView* view) {
 // The ordered pairs a fact links: every pair of distinct participants, both
 // ways; a fact with one participant links it to itself, so that it still
 // shows in that entity's timeline.
-void AddFactEdges(const std::vector<Vertex>& participants, const FactInfo& info, FactIndex index,
+void AddFactEdges(absl::Span<const Vertex> participants, const FactInfo& info, FactIndex index,
                   std::vector<RawEdge> (&bands)[kBandCount]) {
   auto* out = &bands[BandOf(info.first_day, info.last_day)];
   if (participants.size() == 1) {
@@ -130,18 +146,19 @@ Snapshot::Snapshot(std::shared_ptr<const VertexTable> vertices, std::shared_ptr<
 
 Snapshot::~Snapshot() = default;
 
-size_t Snapshot::vertex_count() const { return vertices_->ids.size(); }
+size_t Snapshot::vertex_count() const { return vertices_->size(); }
 size_t Snapshot::fact_count() const {
   return base_->facts.size() + (recent_ ? recent_->facts.size() : 0);
 }
 
 Vertex Snapshot::Find(absl::string_view entity_id) const {
-  auto it = vertices_->index.find(std::string(entity_id));
-  return it == vertices_->index.end() ? kNoVertex : it->second;
+  return vertices_->Find(entity_id);
 }
 
-const std::string& Snapshot::id(Vertex v) const { return vertices_->ids[v]; }
-v1::EntityKind Snapshot::kind(Vertex v) const { return vertices_->kinds[v]; }
+absl::string_view Snapshot::id(Vertex v) const { return vertices_->Id(v); }
+v1::EntityKind Snapshot::kind(Vertex v) const {
+  return static_cast<v1::EntityKind>(vertices_->kinds[v]);
+}
 
 size_t Snapshot::edge_count() const {
   size_t edges = 0;
@@ -163,9 +180,9 @@ size_t Snapshot::MemoryBytes() const {
     return bytes;
   };
   size_t bytes = layer_bytes(*base_) + (recent_ ? layer_bytes(*recent_) : 0);
-  for (const auto& id : vertices_->ids) bytes += sizeof(std::string) + id.capacity();
-  bytes += vertices_->kinds.capacity() * sizeof(v1::EntityKind);
-  bytes += vertices_->index.capacity() * (sizeof(std::string) + sizeof(Vertex) + 1);
+  bytes += vertices_->chars.capacity() + vertices_->offsets.capacity() * sizeof(uint32_t);
+  bytes += vertices_->kinds.capacity();
+  bytes += vertices_->index.capacity() * (sizeof(Vertex) + 1);
   return bytes;
 }
 
@@ -177,7 +194,7 @@ struct LiveGraph::State {
   std::shared_ptr<const Snapshot::Layer> base;
   // Facts recorded since the base was built, with their participants.
   std::vector<FactInfo> recent_facts;
-  std::vector<std::vector<Vertex>> recent_participants;
+  ParticipantLists recent_participants;
   std::shared_ptr<absl::flat_hash_map<FactIndex, uint32_t>> retractions;
   bool retractions_published = false;
   bool dirty = false;
@@ -191,36 +208,33 @@ struct LiveGraph::State {
   }
 
   Vertex AddVertex(const v1::Entity& entity) {
-    auto it = vertices->index.find(entity.id());
-    if (it != vertices->index.end()) {
-      if (vertices->kinds[it->second] != entity.kind()) {
-        MutableVertices().kinds[it->second] = entity.kind();
+    const Vertex known = vertices->Find(entity.id());
+    if (known != kNoVertex) {
+      if (vertices->kinds[known] != entity.kind()) {
+        MutableVertices().kinds[known] = static_cast<uint8_t>(entity.kind());
       }
-      return it->second;
+      return known;
     }
-    VertexTable& table = MutableVertices();
-    const auto v = static_cast<Vertex>(table.ids.size());
-    table.ids.push_back(entity.id());
-    table.kinds.push_back(entity.kind());
-    table.index.emplace(entity.id(), v);
-    return v;
+    return MutableVertices().Add(entity.id(), entity.kind());
   }
 
-  // Participants as distinct vertices; the store guarantees they exist.
-  std::vector<Vertex> Participants(const v1::Fact& fact) const {
-    std::vector<Vertex> out;
+  // Appends a fact's participants as distinct vertices; the store
+  // guarantees they exist.
+  void AddParticipants(const v1::Fact& fact, ParticipantLists* lists) const {
+    const size_t first = lists->flat.size();
     for (const auto& p : fact.participants()) {
-      auto it = vertices->index.find(p.entity_id());
-      if (it != vertices->index.end()) out.push_back(it->second);
+      const Vertex v = vertices->Find(p.entity_id());
+      if (v != kNoVertex) lists->flat.push_back(v);
     }
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
+    auto begin = lists->flat.begin() + static_cast<ptrdiff_t>(first);
+    std::sort(begin, lists->flat.end());
+    lists->flat.erase(std::unique(begin, lists->flat.end()), lists->flat.end());
+    lists->offsets.push_back(static_cast<uint32_t>(lists->flat.size()));
   }
 
   std::shared_ptr<const Snapshot::Layer> BuildLayer(
       FactIndex first_fact, std::vector<FactInfo> facts,
-      const std::vector<std::vector<Vertex>>& participants,
+      const ParticipantLists& participants,
       const Snapshot::Layer* carry_edges_from) const {
     auto layer = std::make_shared<Snapshot::Layer>();
     layer->first_fact = first_fact;
@@ -250,7 +264,7 @@ struct LiveGraph::State {
     }
     layer->facts = std::move(facts);
     layer->facts.shrink_to_fit();
-    const auto n = static_cast<uint32_t>(vertices->ids.size());
+    const auto n = static_cast<uint32_t>(vertices->size());
     for (int band = 0; band < kBandCount; ++band) {
       layer->edges[band] = MakeCsr(bands[band], n, &layer->views[band]);
     }
@@ -282,8 +296,11 @@ FactInfo InfoOf(const v1::FactRecord& record) {
   info.open_start = span.open_start();
   info.open_end = span.open_end();
   info.participant_count = static_cast<uint8_t>(std::min(fact.participants_size(), 255));
-  if (auto binary = storage::keys::FactIdFromText(fact.id())) {
-    std::memcpy(info.id.data(), binary->data(), info.id.size());
+  // The id is 32 hex digits (the store wrote it); decode without allocating.
+  const std::string& text = fact.id();
+  auto hex = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (size_t i = 0; i < info.id.size() && 2 * i + 1 < text.size(); ++i) {
+    info.id[i] = static_cast<uint8_t>(hex(text[2 * i]) << 4 | hex(text[2 * i + 1]));
   }
   return info;
 }
@@ -304,7 +321,7 @@ absl::StatusOr<std::unique_ptr<LiveGraph>> LiveGraph::Build(storage::Store& stor
     return s;
   }
   std::vector<FactInfo> facts;
-  std::vector<std::vector<Vertex>> participants;
+  ParticipantLists participants;
   std::vector<std::pair<FactIndex, uint32_t>> retracted;
   if (auto s = store.ForEachFact([&](const v1::FactRecord& record) {
         if (record.has_retraction()) {
@@ -312,7 +329,7 @@ absl::StatusOr<std::unique_ptr<LiveGraph>> LiveGraph::Build(storage::Store& stor
                                  SecondOf(record.retraction().retract_time()));
         }
         facts.push_back(InfoOf(record));
-        participants.push_back(state.Participants(record.fact()));
+        state.AddParticipants(record.fact(), &participants);
         return true;
       });
       !s.ok()) {
@@ -339,12 +356,12 @@ void LiveGraph::OnApplied(const v1::Mutation& mutation, const storage::ApplyResu
   std::lock_guard lock(mu_);
   State& state = *state_;
   if (mutation.has_upsert_entity()) {
-    const size_t before = state.vertices->ids.size();
+    const size_t before = state.vertices->size();
     state.AddVertex(result.entity);
-    state.dirty = state.dirty || state.vertices->ids.size() != before || !state.vertices_published;
+    state.dirty = state.dirty || state.vertices->size() != before || !state.vertices_published;
   } else if (mutation.has_record_fact() && result.created) {
     state.recent_facts.push_back(InfoOf(result.fact));
-    state.recent_participants.push_back(state.Participants(result.fact.fact()));
+    state.AddParticipants(result.fact.fact(), &state.recent_participants);
     state.dirty = true;
   } else if (mutation.has_retract_fact() && result.changed) {
     auto binary = storage::keys::FactIdFromText(result.id);
@@ -387,7 +404,7 @@ void LiveGraph::Publish() {
     recent = state.BuildLayer(static_cast<FactIndex>(state.base->facts.size()),
                               state.recent_facts, state.recent_participants, nullptr);
   }
-  if (recent == nullptr && state.base->views[kOneDay].vertices < state.vertices->ids.size()) {
+  if (recent == nullptr && state.base->views[kOneDay].vertices < state.vertices->size()) {
     // New vertices without facts yet: an empty recent layer covers them.
     recent = state.BuildLayer(static_cast<FactIndex>(state.base->facts.size()), {}, {}, nullptr);
   }

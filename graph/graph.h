@@ -96,7 +96,7 @@ class Snapshot {
   size_t vertex_count() const;
   size_t fact_count() const;
   Vertex Find(absl::string_view entity_id) const;  // kNoVertex when absent
-  const std::string& id(Vertex v) const;
+  absl::string_view id(Vertex v) const;
   v1::EntityKind kind(Vertex v) const;
   const FactInfo& fact(FactIndex f) const;
 
@@ -108,6 +108,9 @@ class Snapshot {
   // vertex means). Edges come layer by layer, each in time order.
   template <typename Visit>
   void ForEachEdge(Vertex v, const EdgeFilter& filter, Visit&& visit) const;
+
+  // Edges of `v` in all layers and bands, before any filter.
+  size_t Degree(Vertex v) const;
 
   // Bytes held by the vertex table, the fact tables and the CSR arrays.
   size_t MemoryBytes() const;

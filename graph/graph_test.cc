@@ -77,7 +77,7 @@ class GraphTest : public ::testing::Test {
 
   std::vector<std::string> Ids(const std::vector<Vertex>& vertices) {
     std::vector<std::string> out;
-    for (Vertex v : vertices) out.push_back(Graph().id(v));
+    for (Vertex v : vertices) out.push_back(std::string(Graph().id(v)));
     return out;
   }
 

@@ -188,6 +188,16 @@ absl::StatusOr<std::optional<Path>> TimeRespectingPath(const Snapshot& graph,
   std::vector<uint32_t> frontier{0};
   std::vector<uint32_t> next;
   EdgeFilter filter = query.filter;
+  filter.window.first = start;
+  // No hop can be useful after the last day on which `to` can be entered.
+  storage::DayNumber latest_entry = storage::kMinDay;
+  graph.ForEachEdge(query.to, filter, [&](Vertex, FactIndex f) {
+    latest_entry = std::max(latest_entry, graph.fact(f).last_day);
+  });
+  if (latest_entry == storage::kMinDay && query.from != query.to) {
+    return std::optional<Path>();
+  }
+  filter.window.last = std::min(filter.window.last, latest_entry);
   for (int32_t round = 1; round <= query.max_hops && !frontier.empty(); ++round) {
     next.clear();
     for (uint32_t e : frontier) {
@@ -206,11 +216,14 @@ absl::StatusOr<std::optional<Path>> TimeRespectingPath(const Snapshot& graph,
           Entry& entry = entries[label.Get(w).fact];  // improve this round's entry
           entry = {w, when, f, e};
           label.Get(w).day = when;
+          if (w == query.to) filter.window.last = std::min(filter.window.last, when - 1);
           return;
         }
         label.Set(w, {when, round, u, static_cast<FactIndex>(entries.size())});
         next.push_back(static_cast<uint32_t>(entries.size()));
         entries.push_back({w, when, f, e});
+        // Later scans need only facts that could reach `to` sooner.
+        if (w == query.to) filter.window.last = std::min(filter.window.last, when - 1);
       });
     }
     std::swap(frontier, next);

@@ -93,8 +93,8 @@ absl::StatusOr<RelationshipState> RelationshipAt(const Snapshot& graph,
                                                  const RelationshipQuery& query) {
   RelationshipState state;
   Reader reader(graph, store, query.as_of);
-  const std::string a_id = graph.id(query.a);
-  const std::string b_id = graph.id(query.b);
+  const std::string a_id(graph.id(query.a));
+  const std::string b_id(graph.id(query.b));
   auto joining = [&](const EdgeFilter& filter) {
     std::vector<FactIndex> facts;
     for (const auto& [f, w] : Edges(graph, query.a, filter)) {
@@ -112,7 +112,7 @@ absl::StatusOr<RelationshipState> RelationshipAt(const Snapshot& graph,
       for (const auto& [f, w] : Edges(graph, party, Filter(storage::kMinDay, query.day,
                                                            v1::FACT_TYPE_WITHDRAWAL,
                                                            query.as_of))) {
-        if (graph.kind(w) == v1::ENTITY_KIND_AGREEMENT) withdrawn.insert(graph.id(w));
+        if (graph.kind(w) == v1::ENTITY_KIND_AGREEMENT) withdrawn.insert(std::string(graph.id(w)));
       }
     }
     auto records = reader.ReadAll(signed_facts);

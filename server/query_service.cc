@@ -101,8 +101,8 @@ v1::FactEdge Edge(const Snapshot& graph, Vertex from, Vertex to, graph::FactInde
   edge.set_fact_id(info.IdText());
   edge.set_type(static_cast<v1::FactType>(info.type));
   *edge.mutable_valid_time() = info.ValidTime();
-  edge.set_from_entity_id(graph.id(from));
-  edge.set_to_entity_id(graph.id(to));
+  edge.set_from_entity_id(std::string(graph.id(from)));
+  edge.set_to_entity_id(std::string(graph.id(to)));
   edge.set_goldstein(info.goldstein());
   return edge;
 }
@@ -196,7 +196,7 @@ grpc::Status QueryService::GetNeighborhood(grpc::ServerContext* context,
   if (!result.ok()) return ToGrpc(result.status());
   for (const auto& n : result->neighbors) {
     auto* out = response->add_neighbors();
-    out->set_entity_id(snapshot->id(n.vertex));
+    out->set_entity_id(std::string(snapshot->id(n.vertex)));
     out->set_kind(snapshot->kind(n.vertex));
     out->set_distance(n.distance);
     out->set_fact_count(n.fact_count);
@@ -280,11 +280,11 @@ grpc::Status QueryService::FindPaths(grpc::ServerContext* context,
   const bool timed = request->mode() == v1::PATH_MODE_TIME_RESPECTING;
   for (const auto& path : paths) {
     auto* out = response->add_paths();
-    for (Vertex v : path.vertices) out->add_entity_ids(snapshot->id(v));
+    for (Vertex v : path.vertices) out->add_entity_ids(std::string(snapshot->id(v)));
     for (const auto& hop : path.hops) {
       auto* h = out->add_hops();
-      h->set_from_entity_id(snapshot->id(hop.from));
-      h->set_to_entity_id(snapshot->id(hop.to));
+      h->set_from_entity_id(std::string(snapshot->id(hop.from)));
+      h->set_to_entity_id(std::string(snapshot->id(hop.to)));
       for (graph::FactIndex f : hop.facts) *h->add_facts() = Edge(*snapshot, hop.from, hop.to, f);
       h->set_fact_count(static_cast<int64_t>(hop.fact_count));
       if (timed) *h->mutable_day() = storage::DateOfDay(hop.day);

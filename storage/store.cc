@@ -331,7 +331,11 @@ absl::StatusOr<std::optional<Message>> Store::Impl::Read(Family family,
 template <typename Message>
 absl::Status Store::Impl::ForEach(Family family,
                                   const std::function<bool(const Message&)>& visit) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(family)));
+  // A full scan: read ahead, and keep it out of the block cache.
+  rocksdb::ReadOptions read;
+  read.fill_cache = false;
+  read.readahead_size = 4 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf(family)));
   Message message;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (!message.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "boost/graph/compressed_sparse_row_graph.hpp"
 #include "graph/graph.h"
 #include "storage/keys.h"
@@ -21,10 +23,55 @@ struct EdgeProps {
 using Csr = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, EdgeProps,
                                                boost::no_property, uint32_t, uint32_t>;
 
+// Entity ids and kinds by vertex, and the vertex of each id. Ids sit end to
+// end in one string; the index holds vertex numbers and looks their ids up
+// there, so no id is stored twice and none costs a heap block.
 struct VertexTable {
-  std::vector<std::string> ids;
-  std::vector<v1::EntityKind> kinds;
-  absl::flat_hash_map<std::string, Vertex> index;
+  absl::string_view Id(Vertex v) const {
+    return absl::string_view(chars.data() + offsets[v], offsets[v + 1] - offsets[v]);
+  }
+
+  struct IdHash {
+    using is_transparent = void;
+    const VertexTable* table;
+    size_t operator()(Vertex v) const { return absl::Hash<absl::string_view>()(table->Id(v)); }
+    size_t operator()(absl::string_view id) const { return absl::Hash<absl::string_view>()(id); }
+  };
+  struct IdEq {
+    using is_transparent = void;
+    const VertexTable* table;
+    bool operator()(Vertex a, Vertex b) const { return a == b; }
+    bool operator()(Vertex a, absl::string_view b) const { return table->Id(a) == b; }
+    bool operator()(absl::string_view a, Vertex b) const { return a == table->Id(b); }
+  };
+
+  std::string chars;
+  std::vector<uint32_t> offsets{0};
+  std::vector<uint8_t> kinds;  // v1::EntityKind
+  absl::flat_hash_set<Vertex, IdHash, IdEq> index{0, IdHash{this}, IdEq{this}};
+
+  VertexTable() = default;
+  // The index's functors point at their own table, so a copy rebuilds it.
+  VertexTable(const VertexTable& other)
+      : chars(other.chars), offsets(other.offsets), kinds(other.kinds) {
+    index.reserve(kinds.size());
+    for (Vertex v = 0; v < kinds.size(); ++v) index.insert(v);
+  }
+  VertexTable& operator=(const VertexTable&) = delete;
+
+  size_t size() const { return kinds.size(); }
+  Vertex Find(absl::string_view id) const {
+    auto it = index.find(id);
+    return it == index.end() ? kNoVertex : *it;
+  }
+  Vertex Add(absl::string_view id, v1::EntityKind kind) {
+    const auto v = static_cast<Vertex>(kinds.size());
+    chars.append(id.data(), id.size());
+    offsets.push_back(static_cast<uint32_t>(chars.size()));
+    kinds.push_back(static_cast<uint8_t>(kind));
+    index.insert(v);
+    return v;
+  }
 };
 
 // Raw arrays of one CSR, for the inner loop.
@@ -84,6 +131,16 @@ void Snapshot::ScanLayer(const Layer& layer, Vertex v, const EdgeFilter& filter,
       begin = std::partition_point(begin, end,
                                    [from](const EdgeProps& e) { return e.first_day < from; });
     }
+    // One-day facts found by the binary search lie in the window; with no
+    // type filter, no cut-off and no retractions nothing else can reject
+    // them, so the fact table (a random read per edge) is not touched.
+    if (band == kOneDay && filter.types.none() && filter.as_of == kNever &&
+        retractions_->empty()) {
+      for (const EdgeProps* e = begin; e != end && e->first_day <= filter.window.last; ++e) {
+        visit(view->column[e - view->props], e->fact);
+      }
+      continue;
+    }
     for (const EdgeProps* e = begin; e != end; ++e) {
       if (e->first_day > filter.window.last) break;
       const FactInfo& info = fact(e->fact);
@@ -93,6 +150,17 @@ void Snapshot::ScanLayer(const Layer& layer, Vertex v, const EdgeFilter& filter,
       visit(view->column[e - view->props], e->fact);
     }
   }
+}
+
+inline size_t Snapshot::Degree(Vertex v) const {
+  size_t degree = 0;
+  for (const Layer* layer : {base_.get(), recent_.get()}) {
+    if (layer == nullptr) continue;
+    for (const CsrView& view : layer->views) {
+      if (v < view.vertices) degree += view.rowstart[v + 1] - view.rowstart[v];
+    }
+  }
+  return degree;
 }
 
 template <typename Visit>
