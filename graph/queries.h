@@ -16,7 +16,7 @@
 #define ENTENTE_GRAPH_QUERIES_H_
 
 #include <cstdint>
-#include <map>
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -120,7 +120,7 @@ struct TimelineQuery {
 struct TimelineBucket {
   storage::DayNumber first_day;  // first day of the year or month
   int64_t facts = 0;
-  std::map<v1::FactType, int64_t> by_type;
+  std::array<int32_t, 64> by_type{};  // indexed by v1::FactType
   double goldstein_sum = 0;
   // Facts whose type or code gives them a direction (nonzero value).
   int64_t scored_facts = 0;

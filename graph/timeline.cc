@@ -9,12 +9,20 @@ namespace {
 
 const absl::CivilDay kEpoch(1970, 1, 1);
 
-storage::DayNumber BucketStart(storage::DayNumber day, Granularity granularity) {
+// The first day of the year or month holding `day`, and of the next one.
+std::pair<storage::DayNumber, storage::DayNumber> BucketOf(storage::DayNumber day,
+                                                           Granularity granularity) {
   const absl::CivilDay civil = kEpoch + day;
-  const absl::CivilDay first = granularity == Granularity::kYear
-                                   ? absl::CivilDay(absl::CivilYear(civil))
-                                   : absl::CivilDay(absl::CivilMonth(civil));
-  return static_cast<storage::DayNumber>(first - kEpoch);
+  absl::CivilDay first, next;
+  if (granularity == Granularity::kYear) {
+    first = absl::CivilDay(absl::CivilYear(civil));
+    next = absl::CivilDay(absl::CivilYear(civil) + 1);
+  } else {
+    first = absl::CivilDay(absl::CivilMonth(civil));
+    next = absl::CivilDay(absl::CivilMonth(civil) + 1);
+  }
+  return {static_cast<storage::DayNumber>(first - kEpoch),
+          static_cast<storage::DayNumber>(next - kEpoch)};
 }
 
 // Where a fact sits on a timeline: its first day inside the window; a fact
@@ -57,26 +65,28 @@ absl::StatusOr<TimelineResult> Timeline(const Snapshot& graph, const TimelineQue
       return absl::DeadlineExceededError("the timeline query ran past its deadline");
     }
   }
-  // Edges arrive per layer and span class; put them in time order.
+  // Edges arrive per layer and span band; put them in time order.
   const auto& window = query.filter.window;
-  std::sort(facts.begin(), facts.end(), [&](FactIndex a, FactIndex b) {
-    const auto da = TimelineDay(graph.fact(a), window);
-    const auto db = TimelineDay(graph.fact(b), window);
-    return da != db ? da < db : a < b;
-  });
+  std::vector<std::pair<int64_t, FactIndex>> keyed;
+  keyed.reserve(facts.size());
+  for (FactIndex f : facts) keyed.emplace_back(TimelineDay(graph.fact(f), window), f);
+  std::sort(keyed.begin(), keyed.end());
+  for (size_t i = 0; i < keyed.size(); ++i) facts[i] = keyed[i].second;
 
   TimelineResult result;
   result.total_facts = facts.size();
-  for (FactIndex f : facts) {
-    const FactInfo& info = graph.fact(f);
-    const storage::DayNumber bucket_day =
-        BucketStart(TimelineDay(info, window), query.granularity);
-    if (result.buckets.empty() || result.buckets.back().first_day != bucket_day) {
-      result.buckets.push_back({bucket_day, 0, {}, 0, 0});
+  storage::DayNumber bucket_end = storage::kMinDay;  // first day after the current bucket
+  for (size_t i = 0; i < facts.size(); ++i) {
+    const FactInfo& info = graph.fact(facts[i]);
+    const auto day = static_cast<storage::DayNumber>(keyed[i].first);
+    if (result.buckets.empty() || day >= bucket_end) {
+      const auto [first, next] = BucketOf(day, query.granularity);
+      result.buckets.push_back({first, 0, {}, 0, 0});
+      bucket_end = next;
     }
     TimelineBucket& bucket = result.buckets.back();
     ++bucket.facts;
-    ++bucket.by_type[static_cast<v1::FactType>(info.type)];
+    ++bucket.by_type[info.type & 63];
     if (info.goldstein_tenths != 0) {
       bucket.goldstein_sum += info.goldstein();
       ++bucket.scored_facts;

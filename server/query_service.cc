@@ -361,8 +361,10 @@ grpc::Status QueryService::GetTimeline(grpc::ServerContext* context,
     out->Clear();
     *out->mutable_period() = PeriodOf(bucket.first_day, query.granularity);
     out->set_fact_count(bucket.facts);
-    for (const auto& [type, count] : bucket.by_type) {
-      (*out->mutable_counts_by_type())[v1::FactType_Name(type)] = count;
+    for (size_t type = 0; type < bucket.by_type.size(); ++type) {
+      if (bucket.by_type[type] == 0) continue;
+      (*out->mutable_counts_by_type())[v1::FactType_Name(static_cast<v1::FactType>(type))] =
+          bucket.by_type[type];
     }
     out->set_goldstein_total(bucket.goldstein_sum);
     out->set_scored_fact_count(bucket.scored_facts);
