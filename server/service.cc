@@ -74,7 +74,7 @@ grpc::Status WriteService::RecordFact(grpc::ServerContext* context,
   if (!result.ok()) return ToGrpc(result.status());
   published_();
   *response->mutable_record() = std::move(result->fact);
-  response->set_created(result->changed);
+  response->set_created(result->created);
   return grpc::Status::OK;
 }
 
