@@ -11,8 +11,11 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: entented --db DIR [--listen HOST:PORT] [--no-seeds] [--sync-writes]\n"
+    "       entented --db DIR --import FILE [--import-format tsv|csv|jsonl] [--strict]\n"
+    "                [--source-id ID] [--no-seeds]\n"
     "\n"
-    "Serves an Entente knowledge graph over gRPC.\n"
+    "Serves an Entente knowledge graph over gRPC, or imports a file into it\n"
+    "offline (docs/import.md).\n"
     "\n"
     "  --db DIR            database directory; created (and seeded) if missing\n"
     "  --listen HOST:PORT  address to listen on (default 127.0.0.1:50051; port 0\n"
@@ -24,6 +27,13 @@ constexpr char kUsage[] =
     "  --max-message-bytes N  largest request accepted (default 4194304)\n"
     "  --drain-seconds N   at SIGINT/SIGTERM, how long in-flight calls may run\n"
     "                      before they are cancelled (default 5)\n"
+    "  --import FILE       import FILE (ICEWS TSV, CSV or JSON Lines of facts) into\n"
+    "                      the database and exit instead of serving; exit status 0\n"
+    "                      when every line was imported, 1 when lines were rejected\n"
+    "  --import-format F   tsv, csv or jsonl (default: by FILE's extension)\n"
+    "  --strict            stop the import at the first bad line (default: report\n"
+    "                      bad lines and import the rest)\n"
+    "  --source-id ID      the source the imported facts cite (default: FILE's name)\n"
     "  --help              show this text\n";
 
 int UsageError(const std::string& message) {
@@ -75,11 +85,30 @@ int main(int argc, char** argv) {
         return UsageError("--drain-seconds needs a number of seconds (0..3600)");
       }
       options.drain_seconds = seconds;
+    } else if (arg == "--import") {
+      if (!take_value() || value.empty()) return UsageError("--import needs a file");
+      options.import_path = value;
+    } else if (arg == "--import-format") {
+      if (!take_value() || (value != "tsv" && value != "csv" && value != "jsonl")) {
+        return UsageError("--import-format needs tsv, csv or jsonl");
+      }
+      options.import_format = value;
+    } else if (arg == "--strict" && !has_value) {
+      options.import_strict = true;
+    } else if (arg == "--source-id") {
+      if (!take_value() || value.empty()) return UsageError("--source-id needs an id");
+      options.import_source_id = value;
     } else {
       return UsageError(absl::StrCat("unknown argument \"", argv[i], "\""));
     }
   }
   if (options.db_path.empty()) return UsageError("--db DIR is required");
+  if (options.import_path.empty() &&
+      (options.import_strict || !options.import_format.empty() ||
+       !options.import_source_id.empty())) {
+    return UsageError("--import-format, --strict and --source-id go with --import FILE");
+  }
+  if (!options.import_path.empty()) return entente::server::RunImport(options);
   const absl::Status status = entente::server::RunServer(options);
   if (!status.ok()) {
     std::fprintf(stderr, "entented: %s\n", std::string(status.message()).c_str());

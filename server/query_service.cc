@@ -136,6 +136,16 @@ grpc::Status CheckDate(const v1::Date& date, bool present, const std::string& fi
   return grpc::Status::OK;
 }
 
+// The two entities of a relationship request (fields entity_id and
+// other_entity_id), which must differ.
+grpc::Status LookupPair(const Snapshot& graph, const std::string& entity_id,
+                        const std::string& other_entity_id, graph::RelationshipQuery* query) {
+  if (auto s = Lookup(graph, entity_id, "entity_id", &query->a); !s.ok()) return s;
+  if (auto s = Lookup(graph, other_entity_id, "other_entity_id", &query->b); !s.ok()) return s;
+  if (query->a == query->b) return Invalid("other_entity_id: is the same as entity_id");
+  return grpc::Status::OK;
+}
+
 void ToProto(const graph::RelationshipState& state, const v1::Date& at,
              v1::RelationshipState* out) {
   *out->mutable_at() = at;
@@ -386,12 +396,10 @@ grpc::Status QueryService::GetRelationshipState(grpc::ServerContext* context,
                                                 v1::GetRelationshipStateResponse* response) {
   const auto snapshot = graph_->snapshot();
   graph::RelationshipQuery query;
-  if (auto s = Lookup(*snapshot, request->entity_id(), "entity_id", &query.a); !s.ok()) return s;
-  if (auto s = Lookup(*snapshot, request->other_entity_id(), "other_entity_id", &query.b);
+  if (auto s = LookupPair(*snapshot, request->entity_id(), request->other_entity_id(), &query);
       !s.ok()) {
     return s;
   }
-  if (query.a == query.b) return Invalid("other_entity_id: is the same as entity_id");
   if (auto s = CheckDate(request->at(), request->has_at(), "at", &query.day); !s.ok()) return s;
   if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.as_of); !s.ok()) {
     return s;
@@ -408,12 +416,10 @@ grpc::Status QueryService::DiffRelationship(grpc::ServerContext* context,
                                             v1::DiffRelationshipResponse* response) {
   const auto snapshot = graph_->snapshot();
   graph::RelationshipQuery query;
-  if (auto s = Lookup(*snapshot, request->entity_id(), "entity_id", &query.a); !s.ok()) return s;
-  if (auto s = Lookup(*snapshot, request->other_entity_id(), "other_entity_id", &query.b);
+  if (auto s = LookupPair(*snapshot, request->entity_id(), request->other_entity_id(), &query);
       !s.ok()) {
     return s;
   }
-  if (query.a == query.b) return Invalid("other_entity_id: is the same as entity_id");
   storage::DayNumber from_day, to_day;
   if (auto s = CheckDate(request->from(), request->has_from(), "from", &from_day); !s.ok()) return s;
   if (auto s = CheckDate(request->to(), request->has_to(), "to", &to_day); !s.ok()) return s;

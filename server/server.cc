@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -12,6 +14,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "import/importer.h"
 #include "seeds/seeds.h"
 
 namespace entente::server {
@@ -132,6 +135,58 @@ absl::Status RunServer(const ServerOptions& options) {
   store->reset();  // flushes and closes the database
   Log(absl::StrCat("closed ", options.db_path, " holding ", summary));
   return absl::OkStatus();
+}
+
+int RunImport(const ServerOptions& options) {
+  auto format = importer::ParseFormat(options.import_format);
+  if (!format.ok()) {
+    Log(std::string(format.status().message()));
+    return 1;
+  }
+  auto store = storage::Store::Open(options.db_path, options.store);
+  if (!store.ok()) {
+    Log(std::string(store.status().message()));
+    return 1;
+  }
+  Log(absl::StrCat("opened ", options.db_path,
+                   (*store)->created() ? " (new database)" : " (existing database)",
+                   " for import"));
+  if ((*store)->created() && options.load_seeds) {
+    auto summary = seeds::LoadSeeds(**store);
+    if (!summary.ok()) {
+      Log(std::string(summary.status().message()));
+      return 1;
+    }
+    Log(absl::StrFormat("loaded the seed graph: %d sources, %d entities, %d facts",
+                        summary->sources, summary->entities, summary->facts));
+  }
+  importer::ImportOptions import;
+  import.format = *format;
+  import.strict = options.import_strict;
+  import.source_id = options.import_source_id;
+  const bool tty = isatty(STDERR_FILENO) == 1;
+  if (tty) {
+    import.progress = [](const importer::Progress& p) {
+      const double seconds = absl::ToDoubleSeconds(p.elapsed);
+      const double rate = seconds > 0 ? static_cast<double>(p.lines) / seconds : 0;
+      const double byte_rate = seconds > 0 ? static_cast<double>(p.bytes) / seconds : 0;
+      const double eta =
+          byte_rate > 0 ? static_cast<double>(p.total_bytes - p.bytes) / byte_rate : 0;
+      std::fprintf(stderr, "\r%lld rows, %.0f rows/s, ETA %.0f s   ",
+                   static_cast<long long>(p.lines), rate, eta);
+      std::fflush(stderr);
+    };
+  }
+  auto summary = importer::ImportFile(**store, options.import_path, import);
+  if (tty) std::fputs("\n", stderr);
+  if (!summary.ok()) {
+    Log(absl::StrCat("import failed: ", summary.status().message()));
+    return 1;
+  }
+  std::fputs(importer::DescribeSummary(*summary).c_str(), stderr);
+  Log(absl::StrCat("holds ", Describe((*store)->Stats())));
+  store->reset();  // flushes and closes the database
+  return summary->rejected > 0 || summary->stopped ? 1 : 0;
 }
 
 }  // namespace entente::server

@@ -29,11 +29,29 @@ struct ServerOptions {
   int drain_seconds = 5;
   storage::StoreOptions store;
   ServiceLimits limits;
+
+  // Offline import (`--import FILE`): when set, RunImport imports this file
+  // into the database (opening, creating and seeding it as RunServer would)
+  // and returns instead of serving. Default: empty (serve).
+  std::string import_path;
+  // "tsv", "csv" or "jsonl". Default: empty, by the file's extension.
+  std::string import_format;
+  // Stop at the first bad line. Default: false (report bad lines, import
+  // the rest).
+  bool import_strict = false;
+  // Source id the imported facts name. Default: empty, the file's name.
+  std::string import_source_id;
 };
 
 // Runs the server until a termination signal; returns the first error that
 // stopped it from starting or closing cleanly.
 absl::Status RunServer(const ServerOptions& options);
+
+// Runs an offline import (options.import_path): prints progress (only when
+// stderr is a terminal), the summary and the bad lines to stderr, and
+// returns the process exit status: 0 when every line was imported, 1 when
+// lines were rejected, a strict import stopped, or the import failed.
+int RunImport(const ServerOptions& options);
 
 // OK when `address` is a loopback host:port ("127.0.0.1:50051",
 // "[::1]:0", "localhost:7000").

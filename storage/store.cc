@@ -21,6 +21,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/options_util.h"
+#include "rocksdb/utilities/write_batch_with_index.h"
 #include "rocksdb/write_batch.h"
 #include "storage/keys.h"
 #include "storage/names.h"
@@ -145,7 +146,8 @@ class Store::Impl {
   }
 
   absl::Status Open();
-  absl::StatusOr<ApplyResult> Apply(v1::Mutation mutation);
+  std::vector<absl::StatusOr<ApplyResult>> ApplyBatch(std::vector<v1::Mutation> mutations,
+                                                      bool stop_at_first_error);
   absl::StatusOr<v1::Entity> GetEntity(absl::string_view id) const;
   absl::StatusOr<v1::Source> GetSource(absl::string_view id) const;
   absl::StatusOr<v1::FactRecord> GetFact(absl::string_view id) const;
@@ -165,15 +167,24 @@ class Store::Impl {
   absl::Status LoadState();
   template <typename Message>
   absl::StatusOr<std::optional<Message>> Read(Family family, absl::string_view key) const;
+  // Read for the write path: sees the batch being built (pending_) over the
+  // database, so a mutation sees those before it in the same batch.
+  template <typename Message>
+  absl::StatusOr<std::optional<Message>> ReadForWrite(Family family, absl::string_view key) const;
 
+  // Adds one mutation's changes to `batch` (and to the in-memory counters).
+  absl::StatusOr<ApplyResult> ApplyOne(const v1::Mutation& mutation,
+                                       rocksdb::WriteBatchBase* batch);
   absl::StatusOr<ApplyResult> ApplyEntity(const v1::Entity& entity, const Timestamp& time,
-                                          rocksdb::WriteBatch* batch);
-  absl::StatusOr<ApplyResult> ApplySource(const v1::Source& source, rocksdb::WriteBatch* batch);
+                                          rocksdb::WriteBatchBase* batch);
+  absl::StatusOr<ApplyResult> ApplySource(const v1::Source& source,
+                                          rocksdb::WriteBatchBase* batch);
   absl::StatusOr<ApplyResult> ApplyFact(v1::Fact fact, const Timestamp& time,
-                                        rocksdb::WriteBatch* batch);
+                                        rocksdb::WriteBatchBase* batch);
   absl::StatusOr<ApplyResult> ApplyRetraction(const v1::FactRetraction& retraction,
-                                              const Timestamp& time, rocksdb::WriteBatch* batch);
-  void AddCounter(const std::string& name, int64_t delta, rocksdb::WriteBatch* batch);
+                                              const Timestamp& time,
+                                              rocksdb::WriteBatchBase* batch);
+  void AddCounter(const std::string& name, int64_t delta, rocksdb::WriteBatchBase* batch);
   absl::Status RequireEntity(absl::string_view id, absl::string_view field) const;
 
   rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles_[f]; }
@@ -187,6 +198,11 @@ class Store::Impl {
   mutable std::mutex write_mu_;
   absl::flat_hash_map<std::string, v1::EntityKind> entity_kinds_;
   absl::flat_hash_set<std::string> source_ids_;
+  // While a batch is built: the batch (read through by ReadForWrite) and the
+  // journal of counter values before each change, to undo a mutation that
+  // fails or a batch that cannot be written.
+  rocksdb::WriteBatchWithIndex* pending_ = nullptr;
+  std::vector<std::pair<std::string, int64_t>> counter_journal_;
   mutable std::mutex counters_mu_;  // counters_ is also read by Stats()
   std::map<std::string, int64_t> counters_;
 };
@@ -347,9 +363,29 @@ absl::Status Store::Impl::ForEach(Family family,
   return FromRocks(it->status(), "scanning records");
 }
 
-void Store::Impl::AddCounter(const std::string& name, int64_t delta, rocksdb::WriteBatch* batch) {
+template <typename Message>
+absl::StatusOr<std::optional<Message>> Store::Impl::ReadForWrite(Family family,
+                                                                 absl::string_view key) const {
+  if (pending_ == nullptr) return Read<Message>(family, key);
+  std::string value;
+  auto s = pending_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), cf(family),
+                                       rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<Message>();
+  if (!s.ok()) return FromRocks(s, "reading a record");
+  Message message;
+  if (!message.ParseFromString(value)) {
+    return absl::DataLossError(absl::StrCat("a stored ", Message::descriptor()->name(),
+                                            " record cannot be parsed"));
+  }
+  return std::optional<Message>(std::move(message));
+}
+
+void Store::Impl::AddCounter(const std::string& name, int64_t delta,
+                             rocksdb::WriteBatchBase* batch) {
   std::lock_guard lock(counters_mu_);
-  const int64_t value = counters_[name] += delta;
+  int64_t& counter = counters_[name];
+  counter_journal_.emplace_back(name, counter);
+  const int64_t value = counter += delta;
   batch->Put(cf(kMeta), keys::CounterKey(name), EncodeCounter(value));
 }
 
@@ -358,64 +394,116 @@ absl::Status Store::Impl::RequireEntity(absl::string_view id, absl::string_view 
   return absl::InvalidArgumentError(absl::StrCat(field, ": unknown entity \"", id, "\""));
 }
 
-absl::StatusOr<ApplyResult> Store::Impl::Apply(v1::Mutation mutation) {
-  if (!mutation.has_record_time()) *mutation.mutable_record_time() = ToTimestamp(options_.clock());
-  const Timestamp time = mutation.record_time();
-  rocksdb::WriteBatch batch;
-  std::lock_guard lock(write_mu_);
-  // Counters are changed in memory as the batch is built; keep a copy to put
-  // back if the batch is not written.
-  std::map<std::string, int64_t> saved_counters;
-  {
-    std::lock_guard counters_lock(counters_mu_);
-    saved_counters = counters_;
-  }
-  absl::StatusOr<ApplyResult> result;
+absl::StatusOr<ApplyResult> Store::Impl::ApplyOne(const v1::Mutation& mutation,
+                                                  rocksdb::WriteBatchBase* batch) {
+  const Timestamp& time = mutation.record_time();
   switch (mutation.change_case()) {
     case v1::Mutation::kUpsertEntity:
-      result = ApplyEntity(mutation.upsert_entity(), time, &batch);
-      break;
+      return ApplyEntity(mutation.upsert_entity(), time, batch);
     case v1::Mutation::kUpsertSource:
-      result = ApplySource(mutation.upsert_source(), &batch);
-      break;
+      return ApplySource(mutation.upsert_source(), batch);
     case v1::Mutation::kRecordFact:
-      result = ApplyFact(mutation.record_fact(), time, &batch);
-      break;
+      return ApplyFact(mutation.record_fact(), time, batch);
     case v1::Mutation::kRetractFact:
-      result = ApplyRetraction(mutation.retract_fact(), time, &batch);
-      break;
+      return ApplyRetraction(mutation.retract_fact(), time, batch);
     default:
       return absl::InvalidArgumentError("mutation: no change is set");
   }
-  if (!result.ok() || !result->changed) {
+}
+
+std::vector<absl::StatusOr<ApplyResult>> Store::Impl::ApplyBatch(
+    std::vector<v1::Mutation> mutations, bool stop_at_first_error) {
+  std::vector<absl::StatusOr<ApplyResult>> results;
+  results.reserve(mutations.size());
+  const Timestamp now = ToTimestamp(options_.clock());
+  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  std::lock_guard lock(write_mu_);
+  pending_ = &batch;
+  counter_journal_.clear();
+  // Undo records for the in-memory state, should the batch not be written.
+  std::vector<std::pair<std::string, std::optional<v1::EntityKind>>> old_kinds;
+  std::vector<std::string> new_sources;
+  std::vector<size_t> applied;  // mutations that changed something
+  auto undo_counters = [&](size_t mark) {
     std::lock_guard counters_lock(counters_mu_);
-    counters_ = std::move(saved_counters);
-    return result;
+    while (counter_journal_.size() > mark) {
+      counters_[counter_journal_.back().first] = counter_journal_.back().second;
+      counter_journal_.pop_back();
+    }
+  };
+  bool stopped = false;
+  for (size_t i = 0; i < mutations.size(); ++i) {
+    v1::Mutation& mutation = mutations[i];
+    if (stopped) {
+      results.push_back(absl::AbortedError(
+          "mutation: not applied; an earlier mutation of the batch failed"));
+      continue;
+    }
+    if (!mutation.has_record_time()) *mutation.mutable_record_time() = now;
+    const size_t journal_mark = counter_journal_.size();
+    const uint32_t count_before = batch.GetWriteBatch()->Count();
+    batch.SetSavePoint();
+    absl::StatusOr<ApplyResult> result = ApplyOne(mutation, &batch);
+    if (result.ok() && result->changed) {
+      std::string log_key;
+      {
+        std::lock_guard counters_lock(counters_mu_);
+        keys::AppendUint64(&log_key, static_cast<uint64_t>(counters_["log_sequence"] + 1));
+      }
+      AddCounter("log_sequence", 1, &batch);
+      batch.Put(cf(kLog), log_key, mutation.SerializeAsString());
+      batch.PopSavePoint().PermitUncheckedError();
+      if (mutation.has_upsert_entity()) {
+        const auto& entity = mutation.upsert_entity();
+        auto it = entity_kinds_.find(entity.id());
+        old_kinds.emplace_back(entity.id(), it == entity_kinds_.end()
+                                                ? std::nullopt
+                                                : std::optional<v1::EntityKind>(it->second));
+        entity_kinds_[entity.id()] = entity.kind();
+      } else if (mutation.has_upsert_source() &&
+                 source_ids_.insert(mutation.upsert_source().id()).second) {
+        new_sources.push_back(mutation.upsert_source().id());
+      }
+      applied.push_back(i);
+    } else {
+      // Validation fails before anything is added, so a rollback (which
+      // rebuilds the batch's index) is only needed after a failed read.
+      if (batch.GetWriteBatch()->Count() != count_before) {
+        batch.RollbackToSavePoint().PermitUncheckedError();
+      } else {
+        batch.PopSavePoint().PermitUncheckedError();
+      }
+      undo_counters(journal_mark);
+      if (!result.ok() && stop_at_first_error) stopped = true;
+    }
+    results.push_back(std::move(result));
   }
-  std::string log_key;
-  {
-    std::lock_guard counters_lock(counters_mu_);
-    keys::AppendUint64(&log_key, static_cast<uint64_t>(counters_["log_sequence"] + 1));
+  pending_ = nullptr;
+  if (applied.empty()) return results;
+  if (auto s = db_->Write(write_options_, batch.GetWriteBatch()); !s.ok()) {
+    undo_counters(0);
+    for (auto it = old_kinds.rbegin(); it != old_kinds.rend(); ++it) {
+      if (it->second) {
+        entity_kinds_[it->first] = *it->second;
+      } else {
+        entity_kinds_.erase(it->first);
+      }
+    }
+    for (const auto& id : new_sources) source_ids_.erase(id);
+    const absl::Status error = FromRocks(s, "writing a mutation");
+    for (size_t i : applied) results[i] = error;
+    return results;
   }
-  AddCounter("log_sequence", 1, &batch);
-  batch.Put(cf(kLog), log_key, mutation.SerializeAsString());
-  if (auto s = db_->Write(write_options_, &batch); !s.ok()) {
-    std::lock_guard counters_lock(counters_mu_);
-    counters_ = std::move(saved_counters);
-    return FromRocks(s, "writing a mutation");
+  counter_journal_.clear();
+  if (listener_) {
+    for (size_t i : applied) listener_(mutations[i], *results[i]);
   }
-  if (mutation.has_upsert_entity()) {
-    entity_kinds_[mutation.upsert_entity().id()] = mutation.upsert_entity().kind();
-  } else if (mutation.has_upsert_source()) {
-    source_ids_.insert(mutation.upsert_source().id());
-  }
-  if (listener_) listener_(mutation, *result);
-  return result;
+  return results;
 }
 
 absl::StatusOr<ApplyResult> Store::Impl::ApplyEntity(const v1::Entity& entity,
                                                      const Timestamp& time,
-                                                     rocksdb::WriteBatch* batch) {
+                                                     rocksdb::WriteBatchBase* batch) {
   if (auto s = ValidateEntity(entity, "entity"); !s.ok()) return s;
   if (!entity.state_id().empty()) {
     auto it = entity_kinds_.find(entity.state_id());
@@ -428,7 +516,7 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplyEntity(const v1::Entity& entity,
                                                      "\" is not a STATE entity"));
     }
   }
-  auto old = Read<v1::Entity>(kEntities, entity.id());
+  auto old = ReadForWrite<v1::Entity>(kEntities, entity.id());
   if (!old.ok()) return old.status();
   ApplyResult result;
   result.id = entity.id();
@@ -457,9 +545,9 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplyEntity(const v1::Entity& entity,
 }
 
 absl::StatusOr<ApplyResult> Store::Impl::ApplySource(const v1::Source& source,
-                                                     rocksdb::WriteBatch* batch) {
+                                                     rocksdb::WriteBatchBase* batch) {
   if (auto s = ValidateSource(source, "source"); !s.ok()) return s;
-  auto old = Read<v1::Source>(kSources, source.id());
+  auto old = ReadForWrite<v1::Source>(kSources, source.id());
   if (!old.ok()) return old.status();
   ApplyResult result;
   result.id = source.id();
@@ -475,7 +563,7 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplySource(const v1::Source& source,
 }
 
 absl::StatusOr<ApplyResult> Store::Impl::ApplyFact(v1::Fact fact, const Timestamp& time,
-                                                   rocksdb::WriteBatch* batch) {
+                                                   rocksdb::WriteBatchBase* batch) {
   if (auto s = ValidateFact(fact, "fact"); !s.ok()) return s;
   for (int i = 0; i < fact.participants_size(); ++i) {
     if (auto s = RequireEntity(fact.participants(i).entity_id(),
@@ -500,7 +588,7 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplyFact(v1::Fact fact, const Timestam
   const std::string binary_id = BinaryFactId(fact);
   ApplyResult result;
   result.id = keys::FactIdToText(binary_id);
-  auto old = Read<v1::FactRecord>(kFacts, binary_id);
+  auto old = ReadForWrite<v1::FactRecord>(kFacts, binary_id);
   if (!old.ok()) return old.status();
   if (old->has_value()) {
     result.fact = std::move(**old);
@@ -537,7 +625,7 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplyFact(v1::Fact fact, const Timestam
 
 absl::StatusOr<ApplyResult> Store::Impl::ApplyRetraction(const v1::FactRetraction& retraction,
                                                          const Timestamp& time,
-                                                         rocksdb::WriteBatch* batch) {
+                                                         rocksdb::WriteBatchBase* batch) {
   const auto binary_id = keys::FactIdFromText(retraction.fact_id());
   if (!binary_id) {
     return absl::InvalidArgumentError(
@@ -549,7 +637,7 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplyRetraction(const v1::FactRetractio
   if (retraction.reason().size() > RecordLimits::kMaxTextBytes) {
     return absl::InvalidArgumentError("reason: is too long");
   }
-  auto old = Read<v1::FactRecord>(kFacts, *binary_id);
+  auto old = ReadForWrite<v1::FactRecord>(kFacts, *binary_id);
   if (!old.ok()) return old.status();
   if (!old->has_value()) {
     return absl::NotFoundError(absl::StrCat("fact_id: no fact ", retraction.fact_id()));
@@ -821,7 +909,14 @@ bool Store::created() const { return impl_->created_; }
 const std::string& Store::path() const { return impl_->path_; }
 
 absl::StatusOr<ApplyResult> Store::Apply(v1::Mutation mutation) {
-  return impl_->Apply(std::move(mutation));
+  std::vector<v1::Mutation> one;
+  one.push_back(std::move(mutation));
+  return std::move(impl_->ApplyBatch(std::move(one), true).front());
+}
+
+std::vector<absl::StatusOr<ApplyResult>> Store::ApplyBatch(std::vector<v1::Mutation> mutations,
+                                                           bool stop_at_first_error) {
+  return impl_->ApplyBatch(std::move(mutations), stop_at_first_error);
 }
 
 absl::StatusOr<ApplyResult> Store::ApplySerialized(absl::string_view bytes) {
@@ -829,7 +924,7 @@ absl::StatusOr<ApplyResult> Store::ApplySerialized(absl::string_view bytes) {
   if (!mutation.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::InvalidArgumentError("mutation: cannot be parsed");
   }
-  return impl_->Apply(std::move(mutation));
+  return Apply(std::move(mutation));
 }
 
 absl::StatusOr<ApplyResult> Store::UpsertEntity(const v1::Entity& entity) {

@@ -136,6 +136,19 @@ class Store {
   // The same, from a serialized v1::Mutation (the form a replicated log
   // carries).
   absl::StatusOr<ApplyResult> ApplySerialized(absl::string_view bytes);
+  // Applies `mutations` in order under one lock and writes all their changes
+  // in one WriteBatch: the same validation and effects as calling Apply on
+  // each, faster for bulk loads. Each mutation is validated whole against
+  // the store as the mutations before it in the batch leave it (a fact may
+  // name an entity created earlier in the batch) and is all-or-nothing: a
+  // mutation that fails changes nothing and the others still apply — unless
+  // `stop_at_first_error`, when every later mutation gets ABORTED and is not
+  // applied. One result per mutation, in order. Should the batch not be
+  // written, every mutation that would have changed the store gets that
+  // error and nothing is written. The apply listener sees each changed
+  // mutation after the write.
+  std::vector<absl::StatusOr<ApplyResult>> ApplyBatch(std::vector<v1::Mutation> mutations,
+                                                      bool stop_at_first_error = false);
 
   // Convenience wrappers that build a mutation and apply it.
   absl::StatusOr<ApplyResult> UpsertEntity(const v1::Entity& entity);

@@ -406,6 +406,85 @@ TEST_F(StoreTest, SerializedMutationsTakeTheSamePath) {
 
 // ---- Opening what is not ours. ----
 
+namespace {
+v1::Mutation EntityMutation(const v1::Entity& e) {
+  v1::Mutation m;
+  *m.mutable_upsert_entity() = e;
+  return m;
+}
+v1::Mutation FactMutation(const v1::Fact& f) {
+  v1::Mutation m;
+  *m.mutable_record_fact() = f;
+  return m;
+}
+}  // namespace
+
+TEST_F(StoreTest, ApplyBatchSeesEarlierMutationsAndIsAllOrNothingPerMutation) {
+  AddStates();
+  v1::Entity org;
+  org.set_id("government_iran");
+  org.set_kind(v1::ENTITY_KIND_ORGANIZATION);
+  org.set_name("Government (Iran)");
+  org.set_state_id("IRN");
+  v1::Fact bad = Meeting("IRN", "nobody", Date(2014, 1, 2), "names an unknown entity");
+  v1::Fact late = Meeting("IRN", "RUS", Date(2014, 1, 3), "after the bad one");
+  std::vector<v1::Mutation> batch;
+  batch.push_back(EntityMutation(org));                                            // 0
+  batch.push_back(FactMutation(Meeting("government_iran", "RUS", Date(2014, 1, 1))));  // 1
+  batch.push_back(FactMutation(Meeting("government_iran", "RUS", Date(2014, 1, 1))));  // 2
+  batch.push_back(FactMutation(bad));                                              // 3
+  batch.push_back(FactMutation(late));                                             // 4
+  const int64_t facts_before = store_->Stats().facts;
+  auto results = store_->ApplyBatch(batch);
+  ASSERT_EQ(results.size(), 5u);
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  EXPECT_TRUE(results[0]->created);
+  ASSERT_TRUE(results[1].ok()) << results[1].status();  // sees the entity of [0]
+  EXPECT_TRUE(results[1]->created);
+  ASSERT_TRUE(results[2].ok()) << results[2].status();  // sees the fact of [1]
+  EXPECT_FALSE(results[2]->changed);
+  EXPECT_EQ(results[2]->id, results[1]->id);
+  ASSERT_FALSE(results[3].ok());
+  EXPECT_EQ(results[3].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(results[3].status().message(), "fact.participants"))
+      << results[3].status();
+  ASSERT_TRUE(results[4].ok()) << results[4].status();  // a failure does not stop the rest
+  EXPECT_TRUE(results[4]->created);
+  EXPECT_EQ(store_->Stats().facts, facts_before + 2);
+  EXPECT_EQ(store_->Stats().entities, 5);
+  EXPECT_FALSE(store_->GetFact(store_->FactIdOf(bad)).ok());
+
+  // The counters were kept right through the failure and survive a reopen.
+  Reopen();
+  EXPECT_EQ(store_->Stats().facts, facts_before + 2);
+  EXPECT_TRUE(store_->GetFact(results[1]->id).ok());
+  EXPECT_EQ(store_->GetEntity("government_iran")->state_id(), "IRN");
+
+  // Applying the same batch again changes nothing.
+  auto again = store_->ApplyBatch(batch);
+  for (size_t i : {0u, 1u, 2u, 4u}) {
+    ASSERT_TRUE(again[i].ok()) << again[i].status();
+    EXPECT_FALSE(again[i]->changed) << i;
+  }
+  EXPECT_EQ(store_->Stats().facts, facts_before + 2);
+}
+
+TEST_F(StoreTest, ApplyBatchCanStopAtTheFirstError) {
+  AddStates();
+  std::vector<v1::Mutation> batch;
+  batch.push_back(FactMutation(Meeting("IRN", "RUS", Date(2014, 1, 1), "first")));
+  batch.push_back(FactMutation(Meeting("IRN", "nobody", Date(2014, 1, 2), "bad")));
+  batch.push_back(FactMutation(Meeting("IRN", "CHN", Date(2014, 1, 3), "after")));
+  auto results = store_->ApplyBatch(batch, /*stop_at_first_error=*/true);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_EQ(results[1].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(results[2].status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(store_->Stats().facts, 1);
+  EXPECT_FALSE(store_->GetFact(store_->FactIdOf(Meeting("IRN", "CHN", Date(2014, 1, 3), "after")))
+                   .ok());
+}
+
 TEST(StoreOpenTest, RefusesANonEmptyDirectoryWithoutADatabase) {
   TempDir dir;
   fs::create_directories(dir.path());

@@ -76,6 +76,31 @@ std::string ServerProcess::log() const {
   return text.str();
 }
 
+RunResult RunEntented(const std::vector<std::string>& args, const std::string& log_path) {
+  std::vector<std::string> argv_strings = {EntentedPath()};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  RunResult result;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* log = std::fopen(log_path.c_str(), "w");
+    if (log != nullptr) dup2(fileno(log), STDERR_FILENO);
+    std::vector<char*> argv;
+    for (auto& a : argv_strings) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
+    result.exit_status = WEXITSTATUS(status);
+  }
+  std::ifstream in(log_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  result.stderr_text = text.str();
+  return result;
+}
+
 int ServerProcess::Stop() {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);

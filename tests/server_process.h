@@ -42,6 +42,14 @@ class ServerProcess {
   std::string log_path_;
 };
 
+// Runs `entented args...` to completion (for one-shot modes such as
+// --import), with stderr captured to a file beside `log_path`.
+struct RunResult {
+  int exit_status = -1;  // -1: did not exit normally
+  std::string stderr_text;
+};
+RunResult RunEntented(const std::vector<std::string>& args, const std::string& log_path);
+
 // Path of the entented binary under test (set by CMake).
 std::string EntentedPath();
 

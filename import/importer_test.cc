@@ -1,0 +1,413 @@
+#include "import/importer.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+#include "import/records.h"
+#include "seeds/seeds.h"
+
+namespace entente::importer {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() / absl::StrCat("entente_import_test_", ::getpid(), "_",
+                                                     counter_++);
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+class ImporterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = storage::Store::Open(dir_.path() + "/db");
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    auto seeded = seeds::LoadSeeds(*store_);
+    ASSERT_TRUE(seeded.ok()) << seeded.status();
+  }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    const std::string path = dir_.path() + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  ImportSummary Import(const std::string& path, ImportOptions options = {}) {
+    auto summary = ImportFile(*store_, path, options);
+    EXPECT_TRUE(summary.ok()) << summary.status();
+    return summary.ok() ? *summary : ImportSummary{};
+  }
+
+  std::vector<v1::FactRecord> FactsOf(const std::string& id, int year) {
+    storage::FactQuery query;
+    query.entity_id = id;
+    query.window = {storage::ToDayNumber(year, 1, 1), storage::ToDayNumber(year, 12, 31)};
+    query.limit = 100000;
+    auto page = store_->ListFacts(query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? page->records : std::vector<v1::FactRecord>{};
+  }
+
+  TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+};
+
+TEST(RecordsTest, CsvQuotingDatesAndFormats) {
+  auto fields = internal::SplitCsv(R"csv(2014,"Government (Iran)","a, b ""quoted""",,x)csv");
+  ASSERT_TRUE(fields.ok()) << fields.status();
+  EXPECT_EQ(*fields, (std::vector<std::string>{"2014", "Government (Iran)", "a, b \"quoted\"",
+                                               "", "x"}));
+  EXPECT_EQ(internal::SplitCsv("a,").value(), (std::vector<std::string>{"a", ""}));
+  EXPECT_FALSE(internal::SplitCsv(R"csv(a,"b)csv").ok());
+  EXPECT_FALSE(internal::SplitCsv(R"csv(a,"b"c)csv").ok());
+  EXPECT_TRUE(internal::EndsInsideQuotes("a,\"b"));
+  EXPECT_FALSE(internal::EndsInsideQuotes("a,\"b\"\"c\""));
+
+  EXPECT_EQ(internal::ParseDate("2014", "date")->precision(), v1::PRECISION_YEAR);
+  EXPECT_EQ(internal::ParseDate("2014-03", "date")->precision(), v1::PRECISION_MONTH);
+  auto day = internal::ParseDate("2014-03-12", "date");
+  ASSERT_TRUE(day.ok());
+  EXPECT_EQ(day->precision(), v1::PRECISION_DAY);
+  EXPECT_EQ(day->day(), 12);
+  for (const char* bad : {"2014-02-30", "14-03-12", "2014/03/12", "2014-3-1", "", "20140312"}) {
+    auto parsed = internal::ParseDate(bad, "date");
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_TRUE(absl::StartsWith(parsed.status().message(), "date: ")) << parsed.status();
+  }
+
+  EXPECT_EQ(DetectFormat("x/events.tsv").value(), Format::kTsv);
+  EXPECT_EQ(DetectFormat("a.CSV").value(), Format::kCsv);
+  EXPECT_EQ(DetectFormat("facts.jsonl").value(), Format::kJsonl);
+  EXPECT_FALSE(DetectFormat("events.txt").ok());
+  EXPECT_EQ(DetectFormat("events.txt", Format::kTsv).value(), Format::kTsv);
+  EXPECT_FALSE(ParseFormat("xml").ok());
+  EXPECT_EQ(SlugOf("Government (Iran)"), "government_iran");
+  EXPECT_EQ(SlugOf("Cabinet / Council of Ministers / Advisors (United States)"),
+            "cabinet_council_of_ministers_advisors_united_states");
+}
+
+TEST_F(ImporterTest, TsvEventsMeetTheSeedStatesAndReimportAddsNothing) {
+  const std::string path = Write("events.tsv",
+                                 "date\tsource\trelation\ttarget\n"
+                                 "2014-01-05\tIran\tMake a visit\tRussia\n"
+                                 "2014-02-01\tGovernment (Iran)\t036\tMilitary (Russia)\n"
+                                 "2014-02-02\tGovernment  (Iran)\tHost a visit\tXi Jinping\n"
+                                 "2014-03-01\tCitizen (Atlantis)\tMake an appeal or request\t"
+                                 "Iran\n");
+  const ImportSummary first = Import(path);
+  EXPECT_EQ(first.lines, 4);
+  EXPECT_EQ(first.facts_created, 4);
+  EXPECT_EQ(first.rejected, 0) << DescribeSummary(first);
+  EXPECT_EQ(first.entities_created, 3);  // government_iran, military_russia, citizen_atlantis
+  EXPECT_EQ(first.source_id, "events.tsv");
+
+  auto government = store_->GetEntity("government_iran");
+  ASSERT_TRUE(government.ok()) << government.status();
+  EXPECT_EQ(government->kind(), v1::ENTITY_KIND_ORGANIZATION);
+  EXPECT_EQ(government->name(), "Government (Iran)");
+  EXPECT_EQ(government->state_id(), "IRN");
+  EXPECT_EQ(store_->GetEntity("military_russia")->state_id(), "RUS");
+  auto atlantis = store_->GetEntity("citizen_atlantis");
+  ASSERT_TRUE(atlantis.ok());
+  EXPECT_EQ(atlantis->state_id(), "");
+  EXPECT_FALSE(store_->GetEntity("iran").ok());  // "Iran" is the seeds' IRN
+
+  bool visit = false;
+  for (const auto& record : FactsOf("IRN", 2014)) {
+    const v1::Fact& fact = record.fact();
+    if (fact.provenance().locator() != "line 2") continue;
+    visit = true;
+    EXPECT_EQ(fact.type(), v1::FACT_TYPE_VISIT);
+    EXPECT_EQ(fact.cameo_code(), "042");
+    EXPECT_EQ(fact.summary(), "Iran: Make a visit: Russia");
+    EXPECT_EQ(fact.provenance().source_id(), "events.tsv");
+    EXPECT_EQ(fact.valid_time().start().precision(), v1::PRECISION_DAY);
+    ASSERT_EQ(fact.participants_size(), 2);
+  }
+  EXPECT_TRUE(visit);
+  // The numeric code and the spelling variant of the same actor.
+  auto facts = FactsOf("government_iran", 2014);
+  ASSERT_EQ(facts.size(), 2u);
+  EXPECT_EQ(facts[0].fact().cameo_code(), "036");
+  EXPECT_EQ(facts[1].fact().cameo_code(), "043");
+  EXPECT_EQ(FactsOf("xi_jinping", 2014).size(), 1u);
+
+  const int64_t facts_before = store_->Stats().facts;
+  const int64_t entities_before = store_->Stats().entities;
+  const ImportSummary second = Import(path);
+  EXPECT_EQ(second.facts_created, 0);
+  EXPECT_EQ(second.unchanged, 4);
+  EXPECT_EQ(second.entities_created, 0);
+  EXPECT_EQ(store_->Stats().facts, facts_before);
+  EXPECT_EQ(store_->Stats().entities, entities_before);
+}
+
+TEST_F(ImporterTest, CsvWithNamedColumnsQuotesAndPrecisions) {
+  const std::string path = Write(
+      "facts.csv",
+      "Date,Source,Target,Type,Event,Summary,Quantity,Unit,Measure,Claimant\n"
+      "2014,Iran,Russia,TRADE,,\"Trade, in a year\",1.6e9,USD,trade_value,\n"
+      "2014-03,Russia,\"Iran\",,Make a visit,,,,,\n"
+      "2014-04-02,North Korea,,FACT_TYPE_STATEMENT,,\"A \"\"statement\"\"\",,,,South Korea\n"
+      "2014-04-03,Iran,Russia,CALL,,\"A summary\nover two lines\",,,,\n"
+      "2014-05-01,Iran,China,,043,,,,,\n");
+  const ImportSummary summary = Import(path);
+  // The quoted line break is read as one record (starting on line 5), but
+  // a summary may not hold control characters.
+  ASSERT_EQ(summary.errors.size(), 1u) << DescribeSummary(summary);
+  EXPECT_EQ(summary.errors[0], path + ":5: fact.summary: contains a control character");
+  EXPECT_EQ(summary.facts_created, 4);
+  EXPECT_EQ(summary.lines, 5);
+
+  std::map<std::string, v1::Fact> by_locator;
+  for (const char* id : {"IRN", "PRK"}) {
+    for (const auto& record : FactsOf(id, 2014)) {
+      if (record.fact().provenance().source_id() == "facts.csv") {
+        by_locator[record.fact().provenance().locator()] = record.fact();
+      }
+    }
+  }
+  ASSERT_EQ(by_locator.size(), 4u);
+  const v1::Fact& trade = by_locator["line 2"];
+  EXPECT_EQ(trade.type(), v1::FACT_TYPE_TRADE);
+  EXPECT_EQ(trade.valid_time().start().precision(), v1::PRECISION_YEAR);
+  EXPECT_EQ(trade.summary(), "Trade, in a year");
+  ASSERT_EQ(trade.quantities_size(), 1);
+  EXPECT_EQ(trade.quantities(0).value(), 1.6e9);
+  EXPECT_EQ(trade.quantities(0).unit(), "USD");
+  EXPECT_EQ(trade.quantities(0).measure(), "trade_value");
+  const v1::Fact& visit = by_locator["line 3"];
+  EXPECT_EQ(visit.type(), v1::FACT_TYPE_VISIT);
+  EXPECT_EQ(visit.valid_time().start().precision(), v1::PRECISION_MONTH);
+  EXPECT_EQ(visit.summary(), "Russia: Make a visit: Iran");
+  const v1::Fact& statement = by_locator["line 4"];
+  EXPECT_EQ(statement.type(), v1::FACT_TYPE_STATEMENT);
+  EXPECT_EQ(statement.summary(), "A \"statement\"");
+  ASSERT_EQ(statement.participants_size(), 1);
+  ASSERT_EQ(statement.attribution().claimant_ids_size(), 1);
+  EXPECT_EQ(statement.attribution().claimant_ids(0), "KOR");
+  EXPECT_EQ(by_locator["line 7"].cameo_code(), "043");  // after the two-line record
+}
+
+TEST_F(ImporterTest, JsonLinesInTheSeedsFormat) {
+  const std::string path = Write(
+      "curated.jsonl",
+      R"({"type": "FACT_TYPE_CALL", "participants": [{"entityId": "IRN", "role": "PARTICIPANT_ROLE_SOURCE"}, {"entityId": "CHN", "role": "PARTICIPANT_ROLE_TARGET"}], "validTime": {"start": {"year": 2014, "month": 6, "precision": "PRECISION_MONTH"}}, "summary": "A call."})"
+      "\n\n"
+      R"({"type": "FACT_TYPE_CALL", "participants": [)"
+      "\n"
+      R"({"type": "FACT_TYPE_CALL", "participants": [{"entityId": "nobody", "role": "PARTICIPANT_ROLE_SOURCE"}], "validTime": {"start": {"year": 2014, "precision": "PRECISION_YEAR"}}})"
+      "\n"
+      R"({"type": "FACT_TYPE_CALL", "participants": [{"entityId": "IRN", "role": "PARTICIPANT_ROLE_SOURCE"}], "validTime": {"start": {"year": 2014, "month": 7}}})"
+      "\n");
+  const ImportSummary summary = Import(path);
+  EXPECT_EQ(summary.lines, 4);
+  EXPECT_EQ(summary.facts_created, 1);
+  EXPECT_EQ(summary.rejected, 3);
+  ASSERT_EQ(summary.errors.size(), 3u) << DescribeSummary(summary);
+  EXPECT_TRUE(absl::StartsWith(summary.errors[0], path + ":3: fact: ")) << summary.errors[0];
+  EXPECT_TRUE(absl::StartsWith(summary.errors[1], path + ":4: fact.participants[0].entity_id"))
+      << summary.errors[1];
+  EXPECT_TRUE(absl::StartsWith(summary.errors[2], path + ":5: fact.valid_time.start"))
+      << summary.errors[2];
+  bool found = false;
+  for (const auto& record : FactsOf("CHN", 2014)) {
+    if (record.fact().summary() == "A call.") {
+      found = true;
+      EXPECT_EQ(record.fact().provenance().source_id(), "curated.jsonl");
+      EXPECT_EQ(record.fact().provenance().locator(), "line 1");
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(ImporterTest, BadLinesAreReportedWithTheirNumbersAndGoodLinesImported) {
+  const std::string tsv = Write("bad.tsv",
+                                "date\tsource\trelation\ttarget\n"
+                                "2014-01-01\tIran\tMake a visit\tRussia\n"
+                                "2014-13-45\tIran\tMake a visit\tChina\n"
+                                "2014-01-03\tIran\tDance the tango\tChina\n"
+                                "2014-01-04\tIran\tMake a visit\n"
+                                "2014-01-05\tBrand New Actor\tMake a visit\tIran\n");
+  ImportSummary summary = Import(tsv);
+  EXPECT_EQ(summary.lines, 5);
+  EXPECT_EQ(summary.facts_created, 2);
+  EXPECT_EQ(summary.rejected, 3);
+  EXPECT_FALSE(summary.stopped);
+  ASSERT_EQ(summary.errors.size(), 3u) << DescribeSummary(summary);
+  EXPECT_EQ(summary.errors[0], tsv + ":3: date: \"2014-13-45\" is not a date (YYYY, YYYY-MM or "
+                                     "YYYY-MM-DD)");
+  EXPECT_TRUE(absl::StartsWith(summary.errors[1], tsv + ":4: relation: unknown CAMEO event"))
+      << summary.errors[1];
+  EXPECT_TRUE(absl::StartsWith(summary.errors[2], tsv + ":5: expected 4 fields")) << summary.errors[2];
+  EXPECT_TRUE(absl::StrContains(summary.errors[2], "found 3")) << summary.errors[2];
+  EXPECT_TRUE(store_->GetEntity("brand_new_actor").ok());
+
+  const std::string csv = Write("bad.csv",
+                                "date,source,colour,event,target\n"
+                                "2014-01-01,Iran,red,Make a visit,Russia\n"
+                                "2014-1-2,Iran,red,Make a visit,Russia\n"
+                                "2014-01-03,Iran,red\n"
+                                "2014-01-04,Iran,red,Make a visit,Turkey\n");
+  summary = Import(csv);
+  EXPECT_EQ(summary.lines, 4);
+  EXPECT_EQ(summary.facts_created, 2);
+  EXPECT_EQ(summary.rejected, 3);
+  ASSERT_EQ(summary.errors.size(), 3u) << DescribeSummary(summary);
+  EXPECT_TRUE(absl::StartsWith(summary.errors[0], csv + ":1: header: unknown column \"colour\""))
+      << summary.errors[0];
+  EXPECT_TRUE(absl::StartsWith(summary.errors[1], csv + ":3: date: ")) << summary.errors[1];
+  EXPECT_TRUE(absl::StartsWith(summary.errors[2], csv + ":4: expected 5 fields")) << summary.errors[2];
+}
+
+TEST_F(ImporterTest, StrictStopsAtTheFirstBadLine) {
+  const std::string path = Write("strict.tsv",
+                                 "date\tsource\trelation\ttarget\n"
+                                 "2014-01-01\tIran\tMake a visit\tRussia\n"
+                                 "2014-01-02\tFirst New Actor\tMake a visit\tRussia\n"
+                                 "2014-01-03\tIran\tMake a visit\n"
+                                 "2014-01-04\tSecond New Actor\tMake a visit\tIran\n"
+                                 "2014-01-05\tIran\tno such event\tRussia\n");
+  ImportOptions options;
+  options.strict = true;
+  const int64_t facts_before = store_->Stats().facts;
+  const ImportSummary summary = Import(path, options);
+  EXPECT_TRUE(summary.stopped);
+  EXPECT_EQ(summary.facts_created, 2);
+  EXPECT_EQ(summary.rejected, 1);
+  EXPECT_EQ(summary.lines, 3);
+  ASSERT_EQ(summary.errors.size(), 1u);
+  EXPECT_TRUE(absl::StartsWith(summary.errors[0], path + ":4: ")) << summary.errors[0];
+  EXPECT_EQ(store_->Stats().facts, facts_before + 2);
+  EXPECT_TRUE(store_->GetEntity("first_new_actor").ok());
+  EXPECT_FALSE(store_->GetEntity("second_new_actor").ok());
+
+  // A store rejection stops a strict import too, and nothing after it is applied.
+  const std::string jsonl = Write(
+      "strict.jsonl",
+      R"({"type": "FACT_TYPE_CALL", "participants": [{"entityId": "IRN", "role": "PARTICIPANT_ROLE_SOURCE"}], "validTime": {"start": {"year": 2013, "precision": "PRECISION_YEAR"}}})"
+      "\n"
+      R"({"type": "FACT_TYPE_CALL", "participants": [{"entityId": "nobody", "role": "PARTICIPANT_ROLE_SOURCE"}], "validTime": {"start": {"year": 2013, "precision": "PRECISION_YEAR"}}})"
+      "\n"
+      R"({"type": "FACT_TYPE_MEETING", "participants": [{"entityId": "IRN", "role": "PARTICIPANT_ROLE_SOURCE"}], "validTime": {"start": {"year": 2013, "precision": "PRECISION_YEAR"}}})"
+      "\n");
+  const ImportSummary stopped = Import(jsonl, options);
+  EXPECT_TRUE(stopped.stopped);
+  EXPECT_EQ(stopped.facts_created, 1);
+  EXPECT_EQ(stopped.rejected, 1);
+  EXPECT_EQ(stopped.lines, 2);
+  ASSERT_EQ(stopped.errors.size(), 1u);
+  EXPECT_TRUE(absl::StartsWith(stopped.errors[0], jsonl + ":2: fact.participants[0].entity_id"))
+      << stopped.errors[0];
+  EXPECT_EQ(store_->Stats().facts, facts_before + 3);
+}
+
+TEST_F(ImporterTest, UnknownColumnStopsAStrictImportAndMissingColumnsStopAny) {
+  const std::string path = Write("cols.csv", "date,source,event,target,colour\n"
+                                             "2014-01-01,Iran,Make a visit,Russia,red\n");
+  ImportOptions strict;
+  strict.strict = true;
+  ImportSummary summary = Import(path, strict);
+  EXPECT_TRUE(summary.stopped);
+  EXPECT_EQ(summary.facts_created, 0);
+  ASSERT_EQ(summary.errors.size(), 1u);
+  EXPECT_TRUE(absl::StartsWith(summary.errors[0], path + ":1: header: unknown column \"colour\""));
+
+  const std::string missing = Write("missing.csv", "when,source,target\n2014,Iran,Russia\n");
+  summary = Import(missing);
+  EXPECT_EQ(summary.facts_created, 0);
+  ASSERT_EQ(summary.errors.size(), 2u) << DescribeSummary(summary);
+  EXPECT_TRUE(absl::StartsWith(summary.errors[1], missing + ":1: header: no date, no event or type"))
+      << summary.errors[1];
+}
+
+TEST_F(ImporterTest, ReportsProgress) {
+  std::string text = "date\tsource\trelation\ttarget\n";
+  for (int i = 1; i <= 28; ++i) {
+    absl::StrAppend(&text, "2014-02-", i < 10 ? "0" : "", i, "\tIran\tMake a visit\tRussia\n");
+  }
+  const std::string path = Write("progress.tsv", text);
+  std::vector<Progress> seen;
+  ImportOptions options;
+  options.progress = [&](const Progress& p) { seen.push_back(p); };
+  Import(path, options);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().lines, 28);
+  EXPECT_EQ(seen.back().bytes, seen.back().total_bytes);
+  EXPECT_EQ(seen.back().total_bytes, static_cast<int64_t>(text.size()));
+}
+
+// The real ICEWS 2014 sample into a seeded store: twice, with the same
+// counts, and on the seeds' state vertices.
+TEST_F(ImporterTest, IcewsSampleImportsOnceAndMeetsTheSeeds) {
+  ImportSummary first = Import(ICEWS_EVENTS);
+  std::fprintf(stderr, "%s", DescribeSummary(first).substr(0, 300).c_str());
+  EXPECT_EQ(first.lines, 86933);
+  // The sample's 3,574 "locatedin" rows are no CAMEO events (graph/cameo_table.md).
+  EXPECT_EQ(first.rejected, 3574);
+  for (const auto& error : first.errors) {
+    EXPECT_TRUE(absl::StrContains(error, "relation: unknown CAMEO event \"locatedin\"")) << error;
+  }
+  EXPECT_EQ(first.facts_created, 86933 - 3574);
+  EXPECT_EQ(first.unchanged, 0);
+  const storage::StoreStats after_first = store_->Stats();
+
+  ImportSummary second = Import(ICEWS_EVENTS);
+  std::fprintf(stderr, "%s", DescribeSummary(second).substr(0, 300).c_str());
+  EXPECT_EQ(second.lines, first.lines);
+  EXPECT_EQ(second.facts_created, 0);
+  EXPECT_EQ(second.entities_created, 0);
+  EXPECT_EQ(second.unchanged, first.facts_created);
+  EXPECT_EQ(second.rejected, first.rejected);
+  const storage::StoreStats after_second = store_->Stats();
+  EXPECT_EQ(after_second.facts, after_first.facts);
+  EXPECT_EQ(after_second.entities, after_first.entities);
+
+  for (const char* id : {"ministry_iran", "member_of_legislative_govt_iran"}) {
+    auto sector = store_->GetEntity(id);
+    ASSERT_TRUE(sector.ok()) << id;
+    EXPECT_EQ(sector->kind(), v1::ENTITY_KIND_ORGANIZATION);
+    EXPECT_EQ(sector->state_id(), "IRN");
+    EXPECT_FALSE(FactsOf(id, 2014).empty());
+  }
+  auto iran = store_->GetEntity("IRN");
+  ASSERT_TRUE(iran.ok());
+  EXPECT_EQ(iran->name(), "Iran");
+  EXPECT_FALSE(iran->description().empty());  // the seeds' record, untouched
+  int64_t icews = 0, plain_iran_source = 0;
+  for (const auto& record : FactsOf("IRN", 2014)) {
+    if (record.fact().provenance().source_id() != "events.tsv") continue;
+    ++icews;
+    if (absl::StartsWith(record.fact().summary(), "Iran: ")) ++plain_iran_source;
+  }
+  EXPECT_GT(icews, 1000);
+  EXPECT_GT(plain_iran_source, 100);
+  // Curated seed facts and ICEWS events share the IRN vertex.
+  int64_t curated = 0;
+  for (int year = 2001; year <= 2025; ++year) {
+    for (const auto& record : FactsOf("IRN", year)) {
+      if (record.fact().provenance().source_id() != "events.tsv") ++curated;
+    }
+  }
+  EXPECT_GT(curated, 0);
+}
+
+}  // namespace
+}  // namespace entente::importer

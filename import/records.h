@@ -1,0 +1,31 @@
+// Private to import/: splitting delimited records and parsing dates.
+#ifndef ENTENTE_IMPORT_RECORDS_H_
+#define ENTENTE_IMPORT_RECORDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "entente/v1/time.pb.h"
+
+namespace entente::importer::internal {
+
+// True when `record` ends inside a quoted CSV field, so that the record
+// continues on the next physical line (RFC 4180 allows line breaks in
+// quoted fields).
+bool EndsInsideQuotes(absl::string_view record);
+
+// The fields of one CSV record (RFC 4180: comma-separated; a field in
+// double quotes may hold commas, line breaks and "" for a quote).
+// INVALID_ARGUMENT for an unterminated quote or text after a closing quote.
+absl::StatusOr<std::vector<std::string>> SplitCsv(absl::string_view record);
+
+// "YYYY", "YYYY-MM" or "YYYY-MM-DD" as a date of YEAR, MONTH or DAY
+// precision; INVALID_ARGUMENT starting with `field` otherwise (also for
+// days that do not exist, like 2014-02-30).
+absl::StatusOr<v1::Date> ParseDate(absl::string_view text, absl::string_view field);
+
+}  // namespace entente::importer::internal
+
+#endif  // ENTENTE_IMPORT_RECORDS_H_
