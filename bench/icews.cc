@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "graph/cameo.h"
+#include "import/importer.h"
 
 namespace entente::bench {
 
@@ -46,21 +47,7 @@ absl::StatusOr<std::vector<IcewsEvent>> ReadIcewsFile(const std::string& path) {
   return events;
 }
 
-std::string ActorId(absl::string_view name) {
-  std::string id;
-  bool pending = false;
-  for (char c : name) {
-    if (absl::ascii_isalnum(c)) {
-      if (pending && !id.empty()) id.push_back('_');
-      pending = false;
-      id.push_back(absl::ascii_tolower(c));
-    } else {
-      pending = true;
-    }
-  }
-  if (id.size() > 120) id.resize(120);
-  return id.empty() ? "unnamed" : id;
-}
+std::string ActorId(absl::string_view name) { return importer::SlugOf(name); }
 
 std::optional<v1::Fact> IcewsFact(const IcewsEvent& event, const std::string& source_id) {
   const graph::CameoEvent* cameo = graph::FindCameoByName(event.relation);

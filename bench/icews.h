@@ -32,8 +32,9 @@ bool ParseIcewsLine(absl::string_view line, int64_t line_number, IcewsEvent* eve
 // Reads every event of a file (the header is skipped).
 absl::StatusOr<std::vector<IcewsEvent>> ReadIcewsFile(const std::string& path);
 
-// The entity id an ICEWS actor name gets: lowercase, runs of anything but
-// letters and digits as "_" ("Government (Iran)" -> "government_iran").
+// The entity id an ICEWS actor name gets, the importer's slug: lowercase,
+// runs of anything but letters and digits as "_" ("Government (Iran)" ->
+// "government_iran").
 std::string ActorId(absl::string_view name);
 
 struct LoadCounts {
