@@ -151,6 +151,7 @@ class Store::Impl {
   absl::StatusOr<v1::Entity> GetEntity(absl::string_view id) const;
   absl::StatusOr<v1::Source> GetSource(absl::string_view id) const;
   absl::StatusOr<v1::FactRecord> GetFact(absl::string_view id) const;
+  absl::StatusOr<std::vector<v1::FactRecord>> GetFacts(const std::vector<std::string>& ids) const;
   absl::StatusOr<std::vector<NameMatch>> Resolve(absl::string_view text, size_t limit) const;
   absl::StatusOr<FactPage> ListFacts(const FactQuery& query) const;
   template <typename Message>
@@ -959,6 +960,40 @@ absl::StatusOr<v1::Entity> Store::GetEntity(absl::string_view id) const {
 absl::StatusOr<v1::Source> Store::GetSource(absl::string_view id) const {
   return impl_->GetSource(id);
 }
+absl::StatusOr<std::vector<v1::FactRecord>> Store::Impl::GetFacts(
+    const std::vector<std::string>& ids) const {
+  std::vector<std::string> binary(ids.size());
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto id = keys::FactIdFromText(ids[i]);
+    if (!id) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ids[", i, "]: must be 32 lowercase hexadecimal digits"));
+    }
+    binary[i] = std::move(*id);
+    keys.emplace_back(binary[i]);
+  }
+  std::vector<rocksdb::PinnableSlice> values(ids.size());
+  std::vector<rocksdb::Status> statuses(ids.size());
+  db_->MultiGet(rocksdb::ReadOptions(), cf(kFacts), keys.size(), keys.data(), values.data(),
+                statuses.data());
+  std::vector<v1::FactRecord> records(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (statuses[i].IsNotFound()) return absl::NotFoundError(absl::StrCat("no fact ", ids[i]));
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading facts");
+    if (!records[i].ParseFromArray(values[i].data(), static_cast<int>(values[i].size()))) {
+      return absl::DataLossError("a fact record is malformed");
+    }
+  }
+  return records;
+}
+
+absl::StatusOr<std::vector<v1::FactRecord>> Store::GetFacts(
+    const std::vector<std::string>& ids) const {
+  return impl_->GetFacts(ids);
+}
+
 absl::StatusOr<v1::FactRecord> Store::GetFact(absl::string_view id) const {
   return impl_->GetFact(id);
 }

@@ -160,6 +160,9 @@ class Store {
   absl::StatusOr<v1::Entity> GetEntity(absl::string_view id) const;
   absl::StatusOr<v1::Source> GetSource(absl::string_view id) const;
   absl::StatusOr<v1::FactRecord> GetFact(absl::string_view id) const;
+  // Many facts in one batched read, in the order of `ids`; NOT_FOUND names
+  // the first missing id.
+  absl::StatusOr<std::vector<v1::FactRecord>> GetFacts(const std::vector<std::string>& ids) const;
 
   // Exact matches of the normalized text on ids, names and aliases; when
   // there are none, prefix matches. At most `limit` distinct entities.

@@ -368,6 +368,22 @@ TEST_F(StoreTest, RetractionKeepsHistoryForAsOfReads) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(StoreTest, GetFactsReadsManyInOrder) {
+  AddStates();
+  auto a = store_->RecordFact(Meeting("IRN", "RUS", Date(2001, 3), "a"));
+  auto b = store_->RecordFact(Meeting("IRN", "CHN", Date(2021, 3), "b"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto both = store_->GetFacts({b->id, a->id});
+  ASSERT_TRUE(both.ok()) << both.status();
+  ASSERT_EQ(both->size(), 2u);
+  EXPECT_EQ((*both)[0].fact().summary(), "b");
+  EXPECT_EQ((*both)[1].fact().summary(), "a");
+  EXPECT_EQ(store_->GetFacts({a->id, "00000000000000000000000000000000"}).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetFacts({"zz"}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_->GetFacts({})->empty());
+}
+
 TEST_F(StoreTest, StatsCountByKindAndType) {
   AddStates();
   ASSERT_TRUE(store_->RecordFact(Meeting("IRN", "RUS", Date(2001, 3))).ok());
