@@ -295,7 +295,6 @@ FactInfo InfoOf(const v1::FactRecord& record) {
   info.has_end = span.has_end();
   info.open_start = span.open_start();
   info.open_end = span.open_end();
-  info.participant_count = static_cast<uint8_t>(std::min(fact.participants_size(), 255));
   // The id is 32 hex digits (the store wrote it); decode without allocating.
   const std::string& text = fact.id();
   auto hex = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };

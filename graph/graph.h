@@ -64,7 +64,7 @@ struct FactInfo {
   uint8_t has_end : 1;
   uint8_t open_start : 1;
   uint8_t open_end : 1;
-  uint8_t participant_count = 0;  // saturates at 255
+  uint8_t unused = 0;  // padding to 32 bytes
   std::array<uint8_t, 16> id;
 
   std::string IdText() const;

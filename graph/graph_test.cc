@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "storage/dates.h"
 #include "graph/queries.h"
 
 namespace entente::graph {
@@ -13,14 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 using storage::ToDayNumber;
 
-v1::Date Date(int y, int m = 0, int d = 0) {
-  v1::Date date;
-  date.set_year(y);
-  date.set_month(m);
-  date.set_day(d);
-  date.set_precision(d ? v1::PRECISION_DAY : m ? v1::PRECISION_MONTH : v1::PRECISION_YEAR);
-  return date;
-}
+v1::Date Date(int y, int m = 0, int d = 0) { return storage::MakeDate(y, m, d); }
 
 class GraphTest : public ::testing::Test {
  protected:

@@ -113,14 +113,26 @@ DayRange SpanRange(const v1::TimeSpan& span) {
   return range;
 }
 
-v1::Date WithImpliedPrecision(v1::Date date) {
-  if (date.precision() == v1::PRECISION_UNSPECIFIED) {
-    date.set_precision(date.day() != 0     ? v1::PRECISION_DAY
-                       : date.month() != 0 ? v1::PRECISION_MONTH
-                                           : v1::PRECISION_YEAR);
-  }
+v1::Date MakeDate(int year, int month, int day) {
+  v1::Date date;
+  date.set_year(year);
+  date.set_month(month);
+  date.set_day(day);
+  date.set_precision(day != 0     ? v1::PRECISION_DAY
+                     : month != 0 ? v1::PRECISION_MONTH
+                                  : v1::PRECISION_YEAR);
   return date;
 }
+
+namespace {
+
+// A window bound without a precision takes the finest its fields give.
+v1::Date WithImpliedPrecision(const v1::Date& date) {
+  if (date.precision() != v1::PRECISION_UNSPECIFIED) return date;
+  return MakeDate(date.year(), date.month(), date.day());
+}
+
+}  // namespace
 
 absl::StatusOr<DayRange> WindowRange(const v1::TimeWindow& window, absl::string_view field) {
   DayRange range;

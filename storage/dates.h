@@ -57,6 +57,10 @@ absl::StatusOr<DayRange> WindowRange(const v1::TimeWindow& window,
 
 DayNumber ToDayNumber(int year, int month, int day);
 
+// A date at the precision its fields give: MakeDate(2001) is the year,
+// MakeDate(2001, 3) March 2001, MakeDate(2001, 3, 12) that day.
+v1::Date MakeDate(int year, int month = 0, int day = 0);
+
 // "2001", "2001-03" or "2001-03-12", as precise as the date is.
 std::string FormatDate(const v1::Date& date);
 

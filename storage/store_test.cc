@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "storage/dates.h"
 #include "rocksdb/db.h"
 #include "storage/names.h"
 
@@ -29,14 +30,7 @@ class TempDir {
   fs::path path_;
 };
 
-v1::Date Date(int y, int m = 0, int d = 0) {
-  v1::Date date;
-  date.set_year(y);
-  date.set_month(m);
-  date.set_day(d);
-  date.set_precision(d ? v1::PRECISION_DAY : m ? v1::PRECISION_MONTH : v1::PRECISION_YEAR);
-  return date;
-}
+v1::Date Date(int y, int m = 0, int d = 0) { return storage::MakeDate(y, m, d); }
 
 v1::Entity State(const std::string& id, const std::string& name,
                  std::vector<std::string> aliases = {}) {

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "client/client.h"
 #include "gtest/gtest.h"
+#include "storage/dates.h"
 #include "tests/server_process.h"
 
 namespace entente {
@@ -13,12 +14,7 @@ namespace {
 using testing::ServerProcess;
 using testing::TempDir;
 
-v1::Date Year(int y) {
-  v1::Date date;
-  date.set_year(y);
-  date.set_precision(v1::PRECISION_YEAR);
-  return date;
-}
+v1::Date Year(int y) { return storage::MakeDate(y); }
 
 class QueryTest : public ::testing::Test {
  protected:

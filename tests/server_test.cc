@@ -10,6 +10,7 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "storage/dates.h"
 #include "tests/server_process.h"
 
 namespace entente {
@@ -18,14 +19,7 @@ namespace {
 using testing::ServerProcess;
 using testing::TempDir;
 
-v1::Date Date(int y, int m = 0, int d = 0) {
-  v1::Date date;
-  date.set_year(y);
-  date.set_month(m);
-  date.set_day(d);
-  date.set_precision(d ? v1::PRECISION_DAY : m ? v1::PRECISION_MONTH : v1::PRECISION_YEAR);
-  return date;
-}
+v1::Date Date(int y, int m = 0, int d = 0) { return storage::MakeDate(y, m, d); }
 
 v1::Entity Entity(const std::string& id, v1::EntityKind kind, const std::string& name) {
   v1::Entity e;
