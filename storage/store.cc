@@ -19,9 +19,9 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/options_util.h"
-#include "rocksdb/utilities/write_batch_with_index.h"
 #include "rocksdb/write_batch.h"
 #include "storage/keys.h"
 #include "storage/names.h"
@@ -130,6 +130,95 @@ std::string EncodeCounter(int64_t v) {
   return out;
 }
 
+// The changes of one ApplyBatch call before they are written. Records of the
+// families the write path reads back (entities, sources, facts) are indexed
+// so that a mutation sees those before it in the batch; everything is
+// written in (family, key) order, which keeps RocksDB's memtable inserts
+// next to one another (its skiplist resumes from the previous insert).
+class PendingWrites {
+ public:
+  struct Entry {
+    Family family;
+    bool is_delete;
+    std::string key;
+    std::string value;
+    size_t previous;  // the earlier entry of the same read-back key, or kNone
+  };
+  static constexpr size_t kNone = ~size_t{0};
+
+  void Put(Family family, std::string key, std::string value) {
+    Add(family, false, std::move(key), std::move(value));
+  }
+  void Delete(Family family, std::string key) { Add(family, true, std::move(key), {}); }
+
+  // The latest pending change of a read-back record, or null.
+  const Entry* Find(Family family, absl::string_view key) const {
+    auto it = latest_.find(IndexKey(family, key));
+    return it == latest_.end() ? nullptr : &entries_[it->second];
+  }
+
+  size_t Mark() const { return entries_.size(); }
+  // Drops every change made after Mark() returned `mark`.
+  void RollbackTo(size_t mark) {
+    while (entries_.size() > mark) {
+      const Entry& entry = entries_.back();
+      if (ReadBack(entry.family)) {
+        const std::string index_key = IndexKey(entry.family, entry.key);
+        if (entry.previous == kNone) {
+          latest_.erase(index_key);
+        } else {
+          latest_[index_key] = entry.previous;
+        }
+      }
+      entries_.pop_back();
+    }
+  }
+
+  // Everything, in (family, key) order; changes to one key keep their order.
+  void WriteTo(const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+               rocksdb::WriteBatch* batch) const {
+    std::vector<uint32_t> order(entries_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+      const Entry& x = entries_[a];
+      const Entry& y = entries_[b];
+      if (x.family != y.family) return x.family < y.family;
+      if (int c = x.key.compare(y.key); c != 0) return c < 0;
+      return a < b;
+    });
+    for (uint32_t i : order) {
+      const Entry& entry = entries_[i];
+      if (entry.is_delete) {
+        batch->Delete(handles[entry.family], entry.key);
+      } else {
+        batch->Put(handles[entry.family], entry.key, entry.value);
+      }
+    }
+  }
+
+ private:
+  static bool ReadBack(Family family) {
+    return family == kEntities || family == kSources || family == kFacts;
+  }
+  static std::string IndexKey(Family family, absl::string_view key) {
+    return absl::StrCat(absl::string_view(reinterpret_cast<const char*>(&family), 1), key);
+  }
+  void Add(Family family, bool is_delete, std::string key, std::string value) {
+    size_t previous = kNone;
+    if (ReadBack(family)) {
+      auto [it, inserted] = latest_.try_emplace(IndexKey(family, key), entries_.size());
+      if (!inserted) {
+        previous = it->second;
+        it->second = entries_.size();
+      }
+    }
+    entries_.push_back({family, is_delete, std::move(key), std::move(value), previous});
+  }
+
+  std::vector<Entry> entries_;
+  absl::flat_hash_map<std::string, size_t> latest_;
+};
+
 }  // namespace
 
 class Store::Impl {
@@ -175,17 +264,17 @@ class Store::Impl {
 
   // Adds one mutation's changes to `batch` (and to the in-memory counters).
   absl::StatusOr<ApplyResult> ApplyOne(const v1::Mutation& mutation,
-                                       rocksdb::WriteBatchBase* batch);
+                                       PendingWrites* batch);
   absl::StatusOr<ApplyResult> ApplyEntity(const v1::Entity& entity, const Timestamp& time,
-                                          rocksdb::WriteBatchBase* batch);
+                                          PendingWrites* batch);
   absl::StatusOr<ApplyResult> ApplySource(const v1::Source& source,
-                                          rocksdb::WriteBatchBase* batch);
+                                          PendingWrites* batch);
   absl::StatusOr<ApplyResult> ApplyFact(v1::Fact fact, const Timestamp& time,
-                                        rocksdb::WriteBatchBase* batch);
+                                        PendingWrites* batch);
   absl::StatusOr<ApplyResult> ApplyRetraction(const v1::FactRetraction& retraction,
                                               const Timestamp& time,
-                                              rocksdb::WriteBatchBase* batch);
-  void AddCounter(const std::string& name, int64_t delta, rocksdb::WriteBatchBase* batch);
+                                              PendingWrites* batch);
+  void AddCounter(const std::string& name, int64_t delta);
   absl::Status RequireEntity(absl::string_view id, absl::string_view field) const;
 
   rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles_[f]; }
@@ -202,7 +291,9 @@ class Store::Impl {
   // While a batch is built: the batch (read through by ReadForWrite) and the
   // journal of counter values before each change, to undo a mutation that
   // fails or a batch that cannot be written.
-  rocksdb::WriteBatchWithIndex* pending_ = nullptr;
+  PendingWrites* pending_ = nullptr;
+  // Counters changed by the batch being built; written once at its end.
+  absl::flat_hash_set<std::string> dirty_counters_;
   std::vector<std::pair<std::string, int64_t>> counter_journal_;
   mutable std::mutex counters_mu_;  // counters_ is also read by Stats()
   std::map<std::string, int64_t> counters_;
@@ -285,8 +376,20 @@ absl::Status Store::Impl::Open() {
   table.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
   rocksdb::ColumnFamilyOptions family_options;
   family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Records read by key (and checked for on every write: "is this fact
+  // already stored?") get Bloom filters in their files and memtables, so a
+  // miss costs no block read and no skiplist search.
+  rocksdb::BlockBasedTableOptions point_table = table;
+  point_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions point_options = family_options;
+  point_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_table));
+  point_options.memtable_whole_key_filtering = true;
+  point_options.memtable_prefix_bloom_size_ratio = 0.05;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const char* name : kFamilyNames) descriptors.emplace_back(name, family_options);
+  for (int f = 0; f < kFamilyCount; ++f) {
+    const bool point = f == kEntities || f == kSources || f == kFacts;
+    descriptors.emplace_back(kFamilyNames[f], point ? point_options : family_options);
+  }
   auto s = rocksdb::DB::Open(db_options, path_, descriptors, &handles_, &db_);
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", path_));
   write_options_.sync = options_.sync_writes;
@@ -368,26 +471,23 @@ template <typename Message>
 absl::StatusOr<std::optional<Message>> Store::Impl::ReadForWrite(Family family,
                                                                  absl::string_view key) const {
   if (pending_ == nullptr) return Read<Message>(family, key);
-  std::string value;
-  auto s = pending_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), cf(family),
-                                       rocksdb::Slice(key.data(), key.size()), &value);
-  if (s.IsNotFound()) return std::optional<Message>();
-  if (!s.ok()) return FromRocks(s, "reading a record");
+  const PendingWrites::Entry* entry = pending_->Find(family, key);
+  if (entry == nullptr) return Read<Message>(family, key);
+  if (entry->is_delete) return std::optional<Message>();
   Message message;
-  if (!message.ParseFromString(value)) {
-    return absl::DataLossError(absl::StrCat("a stored ", Message::descriptor()->name(),
+  if (!message.ParseFromString(entry->value)) {
+    return absl::InternalError(absl::StrCat("a pending ", Message::descriptor()->name(),
                                             " record cannot be parsed"));
   }
   return std::optional<Message>(std::move(message));
 }
 
-void Store::Impl::AddCounter(const std::string& name, int64_t delta,
-                             rocksdb::WriteBatchBase* batch) {
+void Store::Impl::AddCounter(const std::string& name, int64_t delta) {
   std::lock_guard lock(counters_mu_);
   int64_t& counter = counters_[name];
   counter_journal_.emplace_back(name, counter);
-  const int64_t value = counter += delta;
-  batch->Put(cf(kMeta), keys::CounterKey(name), EncodeCounter(value));
+  counter += delta;
+  dirty_counters_.insert(name);
 }
 
 absl::Status Store::Impl::RequireEntity(absl::string_view id, absl::string_view field) const {
@@ -396,7 +496,7 @@ absl::Status Store::Impl::RequireEntity(absl::string_view id, absl::string_view 
 }
 
 absl::StatusOr<ApplyResult> Store::Impl::ApplyOne(const v1::Mutation& mutation,
-                                                  rocksdb::WriteBatchBase* batch) {
+                                                  PendingWrites* batch) {
   const Timestamp& time = mutation.record_time();
   switch (mutation.change_case()) {
     case v1::Mutation::kUpsertEntity:
@@ -417,10 +517,11 @@ std::vector<absl::StatusOr<ApplyResult>> Store::Impl::ApplyBatch(
   std::vector<absl::StatusOr<ApplyResult>> results;
   results.reserve(mutations.size());
   const Timestamp now = ToTimestamp(options_.clock());
-  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  PendingWrites batch;
   std::lock_guard lock(write_mu_);
   pending_ = &batch;
   counter_journal_.clear();
+  dirty_counters_.clear();
   // Undo records for the in-memory state, should the batch not be written.
   std::vector<std::pair<std::string, std::optional<v1::EntityKind>>> old_kinds;
   std::vector<std::string> new_sources;
@@ -442,8 +543,7 @@ std::vector<absl::StatusOr<ApplyResult>> Store::Impl::ApplyBatch(
     }
     if (!mutation.has_record_time()) *mutation.mutable_record_time() = now;
     const size_t journal_mark = counter_journal_.size();
-    const uint32_t count_before = batch.GetWriteBatch()->Count();
-    batch.SetSavePoint();
+    const size_t batch_mark = batch.Mark();
     absl::StatusOr<ApplyResult> result = ApplyOne(mutation, &batch);
     if (result.ok() && result->changed) {
       std::string log_key;
@@ -451,9 +551,8 @@ std::vector<absl::StatusOr<ApplyResult>> Store::Impl::ApplyBatch(
         std::lock_guard counters_lock(counters_mu_);
         keys::AppendUint64(&log_key, static_cast<uint64_t>(counters_["log_sequence"] + 1));
       }
-      AddCounter("log_sequence", 1, &batch);
-      batch.Put(cf(kLog), log_key, mutation.SerializeAsString());
-      batch.PopSavePoint().PermitUncheckedError();
+      AddCounter("log_sequence", 1);
+      batch.Put(kLog, std::move(log_key), mutation.SerializeAsString());
       if (mutation.has_upsert_entity()) {
         const auto& entity = mutation.upsert_entity();
         auto it = entity_kinds_.find(entity.id());
@@ -467,13 +566,7 @@ std::vector<absl::StatusOr<ApplyResult>> Store::Impl::ApplyBatch(
       }
       applied.push_back(i);
     } else {
-      // Validation fails before anything is added, so a rollback (which
-      // rebuilds the batch's index) is only needed after a failed read.
-      if (batch.GetWriteBatch()->Count() != count_before) {
-        batch.RollbackToSavePoint().PermitUncheckedError();
-      } else {
-        batch.PopSavePoint().PermitUncheckedError();
-      }
+      batch.RollbackTo(batch_mark);
       undo_counters(journal_mark);
       if (!result.ok() && stop_at_first_error) stopped = true;
     }
@@ -481,7 +574,16 @@ std::vector<absl::StatusOr<ApplyResult>> Store::Impl::ApplyBatch(
   }
   pending_ = nullptr;
   if (applied.empty()) return results;
-  if (auto s = db_->Write(write_options_, batch.GetWriteBatch()); !s.ok()) {
+  {
+    // Counters are written once per batch, with their final values.
+    std::lock_guard counters_lock(counters_mu_);
+    for (const auto& name : dirty_counters_) {
+      batch.Put(kMeta, keys::CounterKey(name), EncodeCounter(counters_[name]));
+    }
+  }
+  rocksdb::WriteBatch write_batch;
+  batch.WriteTo(handles_, &write_batch);
+  if (auto s = db_->Write(write_options_, &write_batch); !s.ok()) {
     undo_counters(0);
     for (auto it = old_kinds.rbegin(); it != old_kinds.rend(); ++it) {
       if (it->second) {
@@ -504,7 +606,7 @@ std::vector<absl::StatusOr<ApplyResult>> Store::Impl::ApplyBatch(
 
 absl::StatusOr<ApplyResult> Store::Impl::ApplyEntity(const v1::Entity& entity,
                                                      const Timestamp& time,
-                                                     rocksdb::WriteBatchBase* batch) {
+                                                     PendingWrites* batch) {
   if (auto s = ValidateEntity(entity, "entity"); !s.ok()) return s;
   if (!entity.state_id().empty()) {
     auto it = entity_kinds_.find(entity.state_id());
@@ -531,22 +633,22 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplyEntity(const v1::Entity& entity,
   *result.entity.mutable_update_time() = time;
   if (old->has_value()) {
     for (const auto& [normalized, text] : AliasEntries(**old)) {
-      batch->Delete(cf(kAlias), keys::AliasKey(normalized, entity.id()));
+      batch->Delete(kAlias, keys::AliasKey(normalized, entity.id()));
     }
-    AddCounter(absl::StrCat("kind/", (*old)->kind()), -1, batch);
+    AddCounter(absl::StrCat("kind/", (*old)->kind()), -1);
   } else {
-    AddCounter("entities", 1, batch);
+    AddCounter("entities", 1);
   }
-  AddCounter(absl::StrCat("kind/", entity.kind()), 1, batch);
+  AddCounter(absl::StrCat("kind/", entity.kind()), 1);
   for (const auto& [normalized, text] : AliasEntries(entity)) {
-    batch->Put(cf(kAlias), keys::AliasKey(normalized, entity.id()), text);
+    batch->Put(kAlias, keys::AliasKey(normalized, entity.id()), text);
   }
-  batch->Put(cf(kEntities), entity.id(), result.entity.SerializeAsString());
+  batch->Put(kEntities, entity.id(), result.entity.SerializeAsString());
   return result;
 }
 
 absl::StatusOr<ApplyResult> Store::Impl::ApplySource(const v1::Source& source,
-                                                     rocksdb::WriteBatchBase* batch) {
+                                                     PendingWrites* batch) {
   if (auto s = ValidateSource(source, "source"); !s.ok()) return s;
   auto old = ReadForWrite<v1::Source>(kSources, source.id());
   if (!old.ok()) return old.status();
@@ -558,13 +660,13 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplySource(const v1::Source& source,
   }
   result.changed = true;
   result.created = !old->has_value();
-  if (result.created) AddCounter("sources", 1, batch);
-  batch->Put(cf(kSources), source.id(), source.SerializeAsString());
+  if (result.created) AddCounter("sources", 1);
+  batch->Put(kSources, source.id(), source.SerializeAsString());
   return result;
 }
 
 absl::StatusOr<ApplyResult> Store::Impl::ApplyFact(v1::Fact fact, const Timestamp& time,
-                                                   rocksdb::WriteBatchBase* batch) {
+                                                   PendingWrites* batch) {
   if (auto s = ValidateFact(fact, "fact"); !s.ok()) return s;
   for (int i = 0; i < fact.participants_size(); ++i) {
     if (auto s = RequireEntity(fact.participants(i).entity_id(),
@@ -606,27 +708,27 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplyFact(v1::Fact fact, const Timestam
   const std::string value = keys::EncodeIndexValue({range.last, fact.type()});
   const auto entities = DistinctEntities(fact);
   for (auto a : entities) {
-    batch->Put(cf(kActorTime),
+    batch->Put(kActorTime,
                keys::TimeKey(keys::ActorPrefix(a), span_class, range.first, binary_id), value);
     for (auto b : entities) {
       if (a == b) continue;
-      batch->Put(cf(kDyadTime),
+      batch->Put(kDyadTime,
                  keys::TimeKey(keys::DyadPrefix(a, b), span_class, range.first, binary_id),
                  value);
     }
   }
-  batch->Put(cf(kTypeTime),
+  batch->Put(kTypeTime,
              keys::TimeKey(keys::TypePrefix(fact.type()), span_class, range.first, binary_id),
              value);
-  batch->Put(cf(kFacts), binary_id, result.fact.SerializeAsString());
-  AddCounter("facts", 1, batch);
-  AddCounter(absl::StrCat("type/", fact.type()), 1, batch);
+  batch->Put(kFacts, binary_id, result.fact.SerializeAsString());
+  AddCounter("facts", 1);
+  AddCounter(absl::StrCat("type/", fact.type()), 1);
   return result;
 }
 
 absl::StatusOr<ApplyResult> Store::Impl::ApplyRetraction(const v1::FactRetraction& retraction,
                                                          const Timestamp& time,
-                                                         rocksdb::WriteBatchBase* batch) {
+                                                         PendingWrites* batch) {
   const auto binary_id = keys::FactIdFromText(retraction.fact_id());
   if (!binary_id) {
     return absl::InvalidArgumentError(
@@ -650,8 +752,8 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplyRetraction(const v1::FactRetractio
   result.changed = true;
   *result.fact.mutable_retraction()->mutable_retract_time() = time;
   result.fact.mutable_retraction()->set_reason(retraction.reason());
-  batch->Put(cf(kFacts), *binary_id, result.fact.SerializeAsString());
-  AddCounter("retracted", 1, batch);
+  batch->Put(kFacts, *binary_id, result.fact.SerializeAsString());
+  AddCounter("retracted", 1);
   return result;
 }
 
