@@ -25,6 +25,7 @@
 #include "rocksdb/write_batch.h"
 #include "storage/keys.h"
 #include "storage/names.h"
+#include "storage/internal/store_impl.h"
 #include "storage/validate.h"
 
 namespace entente::storage {
@@ -34,71 +35,13 @@ namespace fs = std::filesystem;
 using google::protobuf::Timestamp;
 using google::protobuf::util::TimeUtil;
 
-// Column families, in the order their handles are kept.
-enum Family { kMeta, kEntities, kSources, kFacts, kLog, kActorTime, kDyadTime, kTypeTime,
-              kAlias, kFamilyCount };
-constexpr const char* kFamilyNames[kFamilyCount] = {
-    "default",
-    "entities", "sources", "facts", "log", "actor_time", "dyad_time", "type_time", "alias"};
-
 constexpr absl::string_view kMagic = "entente";
 
 absl::string_view View(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
 constexpr int kDeadlineCheckEvery = 256;
 
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, ": the database is in use by another process (", s.ToString(), ")"));
-  }
-  if (s.IsCorruption()) {
-    return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
-  }
-  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
-}
-
-Timestamp ToTimestamp(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-
 absl::Time FromTimestamp(const Timestamp& t) {
   return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
-}
-
-// Participants sorted by entity then role, claimants sorted: the order a
-// caller lists them in does not change a fact's identity.
-void Canonicalize(v1::Fact* fact) {
-  fact->clear_id();
-  auto* participants = fact->mutable_participants();
-  std::sort(participants->begin(), participants->end(),
-            [](const v1::Participant& a, const v1::Participant& b) {
-              return std::make_pair(a.entity_id(), a.role()) < std::make_pair(b.entity_id(), b.role());
-            });
-  auto* claimants = fact->mutable_attribution()->mutable_claimant_ids();
-  std::sort(claimants->begin(), claimants->end());
-}
-
-std::string BinaryFactId(const v1::Fact& canonical) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream out(&stream);
-    out.SetSerializationDeterministic(true);
-    canonical.SerializeToCodedStream(&out);
-  }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return std::string(reinterpret_cast<const char*>(digest), keys::kFactIdBytes);
-}
-
-// The distinct entity ids a fact touches, in sorted order.
-std::vector<absl::string_view> DistinctEntities(const v1::Fact& fact) {
-  std::vector<absl::string_view> ids;
-  for (const auto& p : fact.participants()) ids.push_back(p.entity_id());
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
 }
 
 // Names under which an entity is found: its id, its name and its aliases,
@@ -124,180 +67,82 @@ bool SameEntity(v1::Entity a, v1::Entity b) {
   return google::protobuf::util::MessageDifferencer::Equals(a, b);
 }
 
+}  // namespace
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": the database is in use by another process (", s.ToString(), ")"));
+  }
+  if (s.IsCorruption()) {
+    return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
+  }
+  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
+}
+
+Timestamp ToTimestamp(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+void Canonicalize(v1::Fact* fact) {
+  fact->clear_id();
+  auto* participants = fact->mutable_participants();
+  std::sort(participants->begin(), participants->end(),
+            [](const v1::Participant& a, const v1::Participant& b) {
+              return std::make_pair(a.entity_id(), a.role()) < std::make_pair(b.entity_id(), b.role());
+            });
+  auto* claimants = fact->mutable_attribution()->mutable_claimant_ids();
+  std::sort(claimants->begin(), claimants->end());
+}
+
+std::string BinaryFactId(const v1::Fact& canonical) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    canonical.SerializeToCodedStream(&out);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), keys::kFactIdBytes);
+}
+
+std::vector<absl::string_view> DistinctEntities(const v1::Fact& fact) {
+  std::vector<absl::string_view> ids;
+  for (const auto& p : fact.participants()) ids.push_back(p.entity_id());
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+void ForEachIndexEntry(
+    const v1::Fact& fact, absl::string_view binary_id,
+    const std::function<void(Family, std::string key, const std::string& value)>& visit) {
+  const DayRange range = SpanRange(fact.valid_time());
+  const keys::SpanClass span_class = keys::ClassOf(range);
+  const std::string value = keys::EncodeIndexValue({range.last, fact.type()});
+  const auto entities = DistinctEntities(fact);
+  for (auto a : entities) {
+    visit(kActorTime, keys::TimeKey(keys::ActorPrefix(a), span_class, range.first, binary_id),
+          value);
+    for (auto b : entities) {
+      if (a == b) continue;
+      visit(kDyadTime, keys::TimeKey(keys::DyadPrefix(a, b), span_class, range.first, binary_id),
+            value);
+    }
+  }
+  visit(kTypeTime, keys::TimeKey(keys::TypePrefix(fact.type()), span_class, range.first, binary_id),
+        value);
+}
+
 std::string EncodeCounter(int64_t v) {
   std::string out;
   keys::AppendUint64(&out, static_cast<uint64_t>(v));
   return out;
 }
 
-// The changes of one ApplyBatch call before they are written. Records of the
-// families the write path reads back (entities, sources, facts) are indexed
-// so that a mutation sees those before it in the batch; everything is
-// written in (family, key) order, which keeps RocksDB's memtable inserts
-// next to one another (its skiplist resumes from the previous insert).
-class PendingWrites {
- public:
-  struct Entry {
-    Family family;
-    bool is_delete;
-    std::string key;
-    std::string value;
-    size_t previous;  // the earlier entry of the same read-back key, or kNone
-  };
-  static constexpr size_t kNone = ~size_t{0};
-
-  void Put(Family family, std::string key, std::string value) {
-    Add(family, false, std::move(key), std::move(value));
-  }
-  void Delete(Family family, std::string key) { Add(family, true, std::move(key), {}); }
-
-  // The latest pending change of a read-back record, or null.
-  const Entry* Find(Family family, absl::string_view key) const {
-    auto it = latest_.find(IndexKey(family, key));
-    return it == latest_.end() ? nullptr : &entries_[it->second];
-  }
-
-  size_t Mark() const { return entries_.size(); }
-  // Drops every change made after Mark() returned `mark`.
-  void RollbackTo(size_t mark) {
-    while (entries_.size() > mark) {
-      const Entry& entry = entries_.back();
-      if (ReadBack(entry.family)) {
-        const std::string index_key = IndexKey(entry.family, entry.key);
-        if (entry.previous == kNone) {
-          latest_.erase(index_key);
-        } else {
-          latest_[index_key] = entry.previous;
-        }
-      }
-      entries_.pop_back();
-    }
-  }
-
-  // Everything, in (family, key) order; changes to one key keep their order.
-  void WriteTo(const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
-               rocksdb::WriteBatch* batch) const {
-    std::vector<uint32_t> order(entries_.size());
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
-      const Entry& x = entries_[a];
-      const Entry& y = entries_[b];
-      if (x.family != y.family) return x.family < y.family;
-      if (int c = x.key.compare(y.key); c != 0) return c < 0;
-      return a < b;
-    });
-    for (uint32_t i : order) {
-      const Entry& entry = entries_[i];
-      if (entry.is_delete) {
-        batch->Delete(handles[entry.family], entry.key);
-      } else {
-        batch->Put(handles[entry.family], entry.key, entry.value);
-      }
-    }
-  }
-
- private:
-  static bool ReadBack(Family family) {
-    return family == kEntities || family == kSources || family == kFacts;
-  }
-  static std::string IndexKey(Family family, absl::string_view key) {
-    return absl::StrCat(absl::string_view(reinterpret_cast<const char*>(&family), 1), key);
-  }
-  void Add(Family family, bool is_delete, std::string key, std::string value) {
-    size_t previous = kNone;
-    if (ReadBack(family)) {
-      auto [it, inserted] = latest_.try_emplace(IndexKey(family, key), entries_.size());
-      if (!inserted) {
-        previous = it->second;
-        it->second = entries_.size();
-      }
-    }
-    entries_.push_back({family, is_delete, std::move(key), std::move(value), previous});
-  }
-
-  std::vector<Entry> entries_;
-  absl::flat_hash_map<std::string, size_t> latest_;
-};
-
-}  // namespace
-
-class Store::Impl {
- public:
-  Impl(std::string path, StoreOptions options) : path_(std::move(path)), options_(std::move(options)) {
-    if (!options_.clock) options_.clock = [] { return absl::Now(); };
-  }
-
-  ~Impl() {
-    if (db_ == nullptr) return;
-    for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
-    db_->Close().PermitUncheckedError();
-    delete db_;
-  }
-
-  absl::Status Open();
-  std::vector<absl::StatusOr<ApplyResult>> ApplyBatch(std::vector<v1::Mutation> mutations,
-                                                      bool stop_at_first_error);
-  absl::StatusOr<v1::Entity> GetEntity(absl::string_view id) const;
-  absl::StatusOr<v1::Source> GetSource(absl::string_view id) const;
-  absl::StatusOr<v1::FactRecord> GetFact(absl::string_view id) const;
-  absl::StatusOr<std::vector<v1::FactRecord>> GetFacts(const std::vector<std::string>& ids) const;
-  absl::StatusOr<std::vector<NameMatch>> Resolve(absl::string_view text, size_t limit) const;
-  absl::StatusOr<FactPage> ListFacts(const FactQuery& query) const;
-  template <typename Message>
-  absl::Status ForEach(Family family, const std::function<bool(const Message&)>& visit) const;
-  StoreStats Stats() const;
-
-  std::string path_;
-  ApplyListener listener_;
-  StoreOptions options_;
-  bool created_ = false;
-
- private:
-  absl::Status CheckExisting();
-  absl::Status LoadState();
-  template <typename Message>
-  absl::StatusOr<std::optional<Message>> Read(Family family, absl::string_view key) const;
-  // Read for the write path: sees the batch being built (pending_) over the
-  // database, so a mutation sees those before it in the same batch.
-  template <typename Message>
-  absl::StatusOr<std::optional<Message>> ReadForWrite(Family family, absl::string_view key) const;
-
-  // Adds one mutation's changes to `batch` (and to the in-memory counters).
-  absl::StatusOr<ApplyResult> ApplyOne(const v1::Mutation& mutation,
-                                       PendingWrites* batch);
-  absl::StatusOr<ApplyResult> ApplyEntity(const v1::Entity& entity, const Timestamp& time,
-                                          PendingWrites* batch);
-  absl::StatusOr<ApplyResult> ApplySource(const v1::Source& source,
-                                          PendingWrites* batch);
-  absl::StatusOr<ApplyResult> ApplyFact(v1::Fact fact, const Timestamp& time,
-                                        PendingWrites* batch);
-  absl::StatusOr<ApplyResult> ApplyRetraction(const v1::FactRetraction& retraction,
-                                              const Timestamp& time,
-                                              PendingWrites* batch);
-  void AddCounter(const std::string& name, int64_t delta);
-  absl::Status RequireEntity(absl::string_view id, absl::string_view field) const;
-
-  rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles_[f]; }
-
-  rocksdb::DB* db_ = nullptr;  // owned; closed and deleted by ~Impl
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  rocksdb::WriteOptions write_options_;
-  v1::SchemaInfo schema_;
-
-  // Guarded by write_mu_: state the write path consults or maintains.
-  mutable std::mutex write_mu_;
-  absl::flat_hash_map<std::string, v1::EntityKind> entity_kinds_;
-  absl::flat_hash_set<std::string> source_ids_;
-  // While a batch is built: the batch (read through by ReadForWrite) and the
-  // journal of counter values before each change, to undo a mutation that
-  // fails or a batch that cannot be written.
-  PendingWrites* pending_ = nullptr;
-  // Counters changed by the batch being built; written once at its end.
-  absl::flat_hash_set<std::string> dirty_counters_;
-  std::vector<std::pair<std::string, int64_t>> counter_journal_;
-  mutable std::mutex counters_mu_;  // counters_ is also read by Stats()
-  std::map<std::string, int64_t> counters_;
-};
 
 absl::Status Store::Impl::CheckExisting() {
   std::vector<std::string> families;
@@ -665,8 +510,7 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplySource(const v1::Source& source,
   return result;
 }
 
-absl::StatusOr<ApplyResult> Store::Impl::ApplyFact(v1::Fact fact, const Timestamp& time,
-                                                   PendingWrites* batch) {
+absl::Status Store::Impl::CheckFact(const v1::Fact& fact) const {
   if (auto s = ValidateFact(fact, "fact"); !s.ok()) return s;
   for (int i = 0; i < fact.participants_size(); ++i) {
     if (auto s = RequireEntity(fact.participants(i).entity_id(),
@@ -687,6 +531,12 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplyFact(v1::Fact fact, const Timestam
     return absl::InvalidArgumentError(
         absl::StrCat("fact.provenance.source_id: unknown source \"", source_id, "\""));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ApplyResult> Store::Impl::ApplyFact(v1::Fact fact, const Timestamp& time,
+                                                   PendingWrites* batch) {
+  if (auto s = CheckFact(fact); !s.ok()) return s;
   Canonicalize(&fact);
   const std::string binary_id = BinaryFactId(fact);
   ApplyResult result;
@@ -703,23 +553,10 @@ absl::StatusOr<ApplyResult> Store::Impl::ApplyFact(v1::Fact fact, const Timestam
   *result.fact.mutable_fact() = fact;
   *result.fact.mutable_record_time() = time;
 
-  const DayRange range = SpanRange(fact.valid_time());
-  const keys::SpanClass span_class = keys::ClassOf(range);
-  const std::string value = keys::EncodeIndexValue({range.last, fact.type()});
-  const auto entities = DistinctEntities(fact);
-  for (auto a : entities) {
-    batch->Put(kActorTime,
-               keys::TimeKey(keys::ActorPrefix(a), span_class, range.first, binary_id), value);
-    for (auto b : entities) {
-      if (a == b) continue;
-      batch->Put(kDyadTime,
-                 keys::TimeKey(keys::DyadPrefix(a, b), span_class, range.first, binary_id),
-                 value);
-    }
-  }
-  batch->Put(kTypeTime,
-             keys::TimeKey(keys::TypePrefix(fact.type()), span_class, range.first, binary_id),
-             value);
+  ForEachIndexEntry(fact, binary_id, [batch](Family family, std::string key,
+                                               const std::string& value) {
+    batch->Put(family, std::move(key), value);
+  });
   batch->Put(kFacts, binary_id, result.fact.SerializeAsString());
   AddCounter("facts", 1);
   AddCounter(absl::StrCat("type/", fact.type()), 1);

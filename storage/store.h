@@ -190,6 +190,7 @@ class Store {
   static std::string FactIdOf(const v1::Fact& fact);
 
  private:
+  friend class FactLoader;
   class Impl;
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

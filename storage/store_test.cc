@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "storage/dates.h"
+#include "storage/fact_loader.h"
 #include "rocksdb/db.h"
 #include "storage/names.h"
 
@@ -561,6 +562,103 @@ TEST(StoreOpenTest, RefusesAFileInPlaceOfADirectory) {
   std::ofstream(dir.path()) << "x";
   EXPECT_EQ(Store::Open(dir.path()).status().code(), absl::StatusCode::kFailedPrecondition);
   fs::remove(dir.path());
+}
+
+// ---- FactLoader: bulk loads give the store exactly what RecordFact would ----
+
+// Facts over the four states, some repeated, spread over years and types.
+std::vector<v1::Fact> LoaderFacts() {
+  const char* states[] = {"IRN", "RUS", "CHN", "IRQ"};
+  std::vector<v1::Fact> facts;
+  for (int i = 0; i < 300; ++i) {
+    // The other party is 1 to 3 places further round: never the same state.
+    v1::Fact f = Meeting(states[i % 4], states[(i % 4 + 1 + (i / 4) % 3) % 4],
+                         Date(2000 + i % 20, 1 + i % 12, 1 + i % 28), absl::StrCat("event ", i % 250));
+    if (i % 3 == 0) f.set_type(v1::FACT_TYPE_VISIT);
+    facts.push_back(std::move(f));
+  }
+  return facts;
+}
+
+TEST_F(StoreTest, FactLoaderStoresWhatRecordFactWould) {
+  AddStates();
+  TempDir other_dir;
+  StoreOptions options;
+  options.clock = [this] { return clock_.now; };
+  auto reference = Store::Open(other_dir.path(), options);
+  ASSERT_TRUE(reference.ok());
+  for (const char* id : {"IRN", "RUS", "CHN", "IRQ"}) {
+    ASSERT_TRUE((*reference)->UpsertEntity(*store_->GetEntity(id)).ok());
+  }
+  int64_t listened = 0;
+  store_->SetApplyListener([&](const v1::Mutation& m, const ApplyResult& r) {
+    EXPECT_TRUE(m.has_record_fact());
+    EXPECT_EQ(r.id, r.fact.fact().id());
+    ++listened;
+  });
+  FactLoaderOptions small;
+  small.run_bytes = 16 << 10;  // several runs
+  FactLoader loader(*store_, small);
+  int64_t recorded = 0;
+  for (const auto& fact : LoaderFacts()) {
+    ASSERT_TRUE(loader.Add(fact).ok());
+    auto result = (*reference)->RecordFact(fact);
+    ASSERT_TRUE(result.ok());
+    recorded += result->created;
+  }
+  ASSERT_TRUE(loader.Flush().ok());
+  EXPECT_GT(loader.runs(), 1);
+  EXPECT_EQ(loader.created(), recorded);
+  EXPECT_EQ(loader.created() + loader.unchanged(), 300);
+  EXPECT_EQ(listened, recorded);
+
+  Reopen();  // what was loaded is durable, counters included
+  EXPECT_EQ(store_->Stats().facts, recorded);
+  EXPECT_EQ(store_->Stats().facts_by_type, (*reference)->Stats().facts_by_type);
+  for (const char* a : {"IRN", "RUS", "CHN", "IRQ"}) {
+    for (const char* b : {"", "IRN", "RUS"}) {
+      FactQuery q;
+      q.entity_id = a;
+      q.other_entity_id = b;
+      q.window = {DateRange(Date(2003)).first, DateRange(Date(2012)).last};
+      q.limit = 1000;
+      auto loaded = store_->ListFacts(q);
+      auto expected = (*reference)->ListFacts(q);
+      ASSERT_TRUE(loaded.ok() && expected.ok());
+      ASSERT_EQ(loaded->records.size(), expected->records.size()) << a << " " << b;
+      for (size_t i = 0; i < loaded->records.size(); ++i) {
+        EXPECT_EQ(loaded->records[i].SerializeAsString(),
+                  expected->records[i].SerializeAsString());
+      }
+    }
+  }
+
+  // Loading the same facts again adds nothing; RecordFact agrees.
+  FactLoader again(*store_);
+  for (const auto& fact : LoaderFacts()) ASSERT_TRUE(again.Add(fact).ok());
+  ASSERT_TRUE(again.Flush().ok());
+  EXPECT_EQ(again.created(), 0);
+  EXPECT_EQ(again.unchanged(), 300);
+  auto repeat = store_->RecordFact(LoaderFacts().front());
+  ASSERT_TRUE(repeat.ok());
+  EXPECT_FALSE(repeat->created);
+  EXPECT_EQ(store_->Stats().facts, recorded);
+}
+
+TEST_F(StoreTest, FactLoaderRejectsWhatRecordFactRejects) {
+  AddStates();
+  FactLoader loader(*store_);
+  v1::Fact unknown = Meeting("IRN", "XXX", Date(2010));
+  auto status = loader.Add(unknown);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(status.message(), "fact.participants[1].entity_id")) << status;
+  v1::Fact no_type = Meeting("IRN", "RUS", Date(2010));
+  no_type.clear_type();
+  EXPECT_EQ(loader.Add(no_type).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(loader.Add(Meeting("IRN", "RUS", Date(2010))).ok());
+  ASSERT_TRUE(loader.Flush().ok());
+  EXPECT_EQ(loader.created(), 1);
+  EXPECT_EQ(store_->Stats().facts, 1);
 }
 
 }  // namespace
