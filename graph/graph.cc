@@ -9,9 +9,26 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "graph/cameo.h"
+#include "graph/internal/image.h"
 #include "storage/keys.h"
 
 namespace entente::graph {
+
+Csr CsrFromSortedEdges(const std::vector<std::pair<uint32_t, uint32_t>>& pairs,
+                       const std::vector<EdgeProps>& props, uint32_t vertex_count,
+                       CsrView* view) {
+  // The edges are sorted by source, and within a source by time; the CSR
+  // keeps that order, which is what makes a window a contiguous range.
+  Csr csr(boost::edges_are_sorted, pairs.begin(), pairs.end(), props.begin(), vertex_count);
+  view->rowstart = csr.m_forward.m_rowstart.data();
+  view->column = csr.m_forward.m_column.data();
+  view->props = num_edges(csr) == 0
+                    ? nullptr
+                    : &csr[boost::detail::csr_edge_descriptor<uint32_t, uint32_t>(0, 0)];
+  view->vertices = vertex_count;
+  return csr;
+}
+
 namespace {
 
 using google::protobuf::util::TimeUtil;
@@ -63,16 +80,7 @@ Csr MakeCsr(std::vector<RawEdge>& edges, uint32_t vertex_count, CsrView* view) {
     props.push_back({e.first_day, e.fact});
   }
   std::vector<RawEdge>().swap(edges);
-  // The edges are sorted by source, and within a source by time; the CSR
-  // keeps that order, which is what makes a window a contiguous range.
-  Csr csr(boost::edges_are_sorted, pairs.begin(), pairs.end(), props.begin(), vertex_count);
-  view->rowstart = csr.m_forward.m_rowstart.data();
-  view->column = csr.m_forward.m_column.data();
-  view->props = num_edges(csr) == 0
-                    ? nullptr
-                    : &csr[boost::detail::csr_edge_descriptor<uint32_t, uint32_t>(0, 0)];
-  view->vertices = vertex_count;
-  return csr;
+  return CsrFromSortedEdges(pairs, props, vertex_count, view);
 }
 
 // The ordered pairs a fact links: every pair of distinct participants, both
@@ -306,10 +314,21 @@ FactInfo InfoOf(const v1::FactRecord& record) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<LiveGraph>> LiveGraph::Build(storage::Store& store) {
+absl::StatusOr<std::unique_ptr<LiveGraph>> LiveGraph::Build(storage::Store& store,
+                                                            const BuildOptions& options) {
   const absl::Time start = absl::Now();
   std::unique_ptr<LiveGraph> graph(new LiveGraph());
-  State& state = *graph->state_;
+  if (!options.image_path.empty()) {
+    auto loaded = graph->LoadImage(store, options.image_path);
+    if (!loaded.ok()) return loaded.status();
+    if (*loaded) return Follow(std::move(graph), store, start);
+  }
+  if (auto s = graph->ReadFacts(store); !s.ok()) return s;
+  return Follow(std::move(graph), store, start);
+}
+
+absl::Status LiveGraph::ReadFacts(storage::Store& store) {
+  State& state = *state_;
   state.vertices = std::make_shared<VertexTable>();
   state.retractions = std::make_shared<absl::flat_hash_map<FactIndex, uint32_t>>();
   if (auto s = store.ForEachEntity([&](const v1::Entity& e) {
@@ -337,16 +356,103 @@ absl::StatusOr<std::unique_ptr<LiveGraph>> LiveGraph::Build(storage::Store& stor
   for (const auto& [f, second] : retracted) (*state.retractions)[f] = second;
   state.base = state.BuildLayer(0, std::move(facts), participants, nullptr);
   state.dirty = true;
+  return absl::OkStatus();
+}
+
+std::unique_ptr<LiveGraph> LiveGraph::Follow(std::unique_ptr<LiveGraph> graph,
+                                             storage::Store& store, absl::Time start) {
   graph->Publish();
-  // Register only now: writes before this point are already in the scan.
+  // Register only now: writes before this point are already in the graph.
   graph->store_ = &store;
   store.SetApplyListener([g = graph.get()](const v1::Mutation& m, const storage::ApplyResult& r) {
     g->OnApplied(m, r);
   });
   auto snapshot = graph->snapshot();
-  graph->build_stats_ = {absl::Now() - start, snapshot->fact_count(), snapshot->vertex_count(),
-                         snapshot->edge_count()};
+  BuildStats& stats = graph->build_stats_;
+  stats.build_time = absl::Now() - start;
+  stats.facts = snapshot->fact_count();
+  stats.vertices = snapshot->vertex_count();
+  stats.edges = snapshot->edge_count();
   return graph;
+}
+
+namespace {
+
+int64_t StoreId(const storage::Store& store) {
+  return absl::ToUnixNanos(store.Stats().create_time);
+}
+
+}  // namespace
+
+absl::StatusOr<bool> LiveGraph::LoadImage(storage::Store& store, const std::string& path) {
+  auto image = ReadImage(path, StoreId(store), store.LogSequence());
+  if (!image.ok()) {
+    // Only a store failure is an error; an unusable image means a full build.
+    build_stats_.image_note = std::string(image.status().message());
+    return false;
+  }
+  // Replaying costs more per fact than building does: past a point the
+  // image is not worth it.
+  const uint64_t behind = store.LogSequence() - image->log_sequence;
+  if (behind > kMinRecentFacts + image->base->facts.size() / 2) {
+    build_stats_.image_note = absl::StrCat("the graph image is ", behind, " log entries behind");
+    return false;
+  }
+  State& state = *state_;
+  state.vertices = std::move(image->vertices);
+  state.base = std::move(image->base);
+  state.retractions = std::move(image->retractions);
+  state.dirty = true;
+  build_stats_.from_image = true;
+  uint64_t replayed = 0;
+  auto s = store.ForEachLogEntry(image->log_sequence, [&](uint64_t, const v1::Mutation& m) {
+    Replay(m);
+    ++replayed;
+    return true;
+  });
+  if (!s.ok()) return s;
+  build_stats_.replayed = replayed;
+  return true;
+}
+
+void LiveGraph::Replay(const v1::Mutation& mutation) {
+  storage::ApplyResult result;
+  result.changed = true;
+  result.created = true;
+  switch (mutation.change_case()) {
+    case v1::Mutation::kUpsertEntity:
+      result.entity = mutation.upsert_entity();
+      break;
+    case v1::Mutation::kRecordFact:
+      // The log holds the fact as its writer gave it; the id is derived.
+      *result.fact.mutable_fact() = mutation.record_fact();
+      result.fact.mutable_fact()->set_id(storage::Store::FactIdOf(mutation.record_fact()));
+      *result.fact.mutable_record_time() = mutation.record_time();
+      break;
+    case v1::Mutation::kRetractFact:
+      result.id = mutation.retract_fact().fact_id();
+      *result.fact.mutable_retraction()->mutable_retract_time() = mutation.record_time();
+      break;
+    default:
+      return;
+  }
+  OnApplied(mutation, result);
+}
+
+absl::Status LiveGraph::SaveImage(const std::string& path) {
+  if (store_ == nullptr) return absl::FailedPreconditionError("the graph follows no store");
+  std::lock_guard lock(mu_);
+  State& state = *state_;
+  if (!state.recent_facts.empty()) {
+    // The image holds one layer: fold the recent facts into the base.
+    state.base = state.BuildLayer(0, std::move(state.recent_facts), state.recent_participants,
+                                  state.base.get());
+    state.recent_facts.clear();
+    state.recent_participants.clear();
+    state.dirty = true;
+  }
+  return WriteImage(path, *state.vertices, *state.base, *state.retractions,
+                    store_->LogSequence(), StoreId(*store_));
 }
 
 std::shared_ptr<const Snapshot> LiveGraph::snapshot() const { return current_.load(); }

@@ -134,8 +134,25 @@ class LiveGraph {
   // Reads every entity and fact of `store` and registers the listener that
   // keeps the graph current. The store must outlive the graph; destroying
   // the graph unregisters the listener.
-  static absl::StatusOr<std::unique_ptr<LiveGraph>> Build(storage::Store& store);
+  struct BuildOptions {
+    // A graph image written by SaveImage. When it was made from this store,
+    // the graph is read from it and brought up to date from the store's log,
+    // instead of being built from every fact; otherwise (missing, stale,
+    // another database) the graph is built from the facts. Empty: always
+    // build from the facts.
+    std::string image_path;
+  };
+  static absl::StatusOr<std::unique_ptr<LiveGraph>> Build(storage::Store& store,
+                                                          const BuildOptions& options);
+  static absl::StatusOr<std::unique_ptr<LiveGraph>> Build(storage::Store& store) {
+    return Build(store, BuildOptions());
+  }
   ~LiveGraph();
+
+  // Writes the graph as an image for a later Build (atomically: a crash
+  // leaves the previous image or none). Call it with writes stopped, so that
+  // the image and the log sequence it records agree — at shutdown.
+  absl::Status SaveImage(const std::string& path);
 
   // The current snapshot; never null.
   std::shared_ptr<const Snapshot> snapshot() const;
@@ -149,12 +166,25 @@ class LiveGraph {
     size_t facts = 0;
     size_t vertices = 0;
     size_t edges = 0;
+    bool from_image = false;
+    uint64_t replayed = 0;     // log entries applied on top of the image
+    std::string image_note;    // why an image was not used (empty: it was, or none was asked)
   };
   BuildStats build_stats() const { return build_stats_; }
 
  private:
   LiveGraph();
   void OnApplied(const v1::Mutation& mutation, const storage::ApplyResult& result);
+  // Builds the graph from every entity and fact of the store.
+  absl::Status ReadFacts(storage::Store& store);
+  // Publishes the graph and registers it as the store's apply listener.
+  static std::unique_ptr<LiveGraph> Follow(std::unique_ptr<LiveGraph> graph,
+                                           storage::Store& store, absl::Time start);
+  // Applies a logged mutation, as the apply listener would have.
+  void Replay(const v1::Mutation& mutation);
+  // Reads the image into the state; false (with the reason in build_stats_)
+  // when it cannot be used.
+  absl::StatusOr<bool> LoadImage(storage::Store& store, const std::string& path);
 
   struct State;
   storage::Store* store_ = nullptr;

@@ -1,6 +1,7 @@
 // The graph queries on small hand-made graphs with known answers.
 #include "graph/graph.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -340,6 +341,72 @@ TEST_F(GraphTest, AsOfAndRetractions) {
   graph_.reset();
   q.filter.as_of = kNever;
   EXPECT_EQ(Neighborhood(Graph(), q)->neighbors.size(), 1u);
+}
+
+// Every visible edge of every vertex with its fact's id, days and score,
+// sorted: two graphs with equal edge lists answer every query alike.
+std::vector<std::string> EdgeList(const Snapshot& g) {
+  std::vector<std::string> edges;
+  EdgeFilter all;
+  for (Vertex v = 0; v < g.vertex_count(); ++v) {
+    g.ForEachEdge(v, all, [&](Vertex n, FactIndex f) {
+      edges.push_back(absl::StrCat(g.id(v), ">", g.id(n), ":", g.fact(f).IdText(), "@",
+                                   g.fact(f).first_day, "-", g.fact(f).last_day, "/",
+                                   g.fact(f).goldstein_tenths));
+    });
+  }
+  std::sort(edges.begin(), edges.end());
+  return edges;
+}
+
+TEST_F(GraphTest, ImageThenLogGivesTheGraphAFullBuildGives) {
+  Link({"A", "B"}, Date(2001, 3));
+  Link({"B", "C", "D"}, Date(2003), v1::FACT_TYPE_AGREEMENT_SIGNED, Date(2010));
+  const std::string doomed = Link({"A", "C"}, Date(2005, 6, 1));
+  const std::string image = (path_ / "graph.image").string();
+  Graph();
+  ASSERT_TRUE(graph_->SaveImage(image).ok());
+  // After the image: a new entity, new facts, a retraction.
+  AddEntity("G", v1::ENTITY_KIND_ORGANIZATION);
+  Link({"G", "A"}, Date(2020, 1, 2));
+  ASSERT_TRUE(store_->RetractFact(doomed, "test").ok());
+  graph_.reset();
+
+  auto from_image = LiveGraph::Build(*store_, {.image_path = image});
+  ASSERT_TRUE(from_image.ok()) << from_image.status();
+  EXPECT_TRUE((*from_image)->build_stats().from_image) << (*from_image)->build_stats().image_note;
+  EXPECT_EQ((*from_image)->build_stats().replayed, 3u);
+  const auto loaded = (*from_image)->snapshot();
+  from_image->reset();
+  auto fresh = LiveGraph::Build(*store_);
+  ASSERT_TRUE(fresh.ok());
+  const auto built = (*fresh)->snapshot();
+  EXPECT_EQ(loaded->vertex_count(), built->vertex_count());
+  EXPECT_EQ(loaded->fact_count(), built->fact_count());
+  const auto edges = EdgeList(*built);
+  EXPECT_EQ(EdgeList(*loaded), edges);
+  EXPECT_EQ(edges.size(), 2u + 6u + 2u);  // A-B, B-C-D, G-A; A-C is retracted
+  fresh->reset();
+
+  // An image of another database is not used.
+  const fs::path other = path_.string() + "_other";
+  fs::remove_all(other);
+  {
+    auto other_store = storage::Store::Open(other.string());
+    ASSERT_TRUE(other_store.ok());
+    auto other_graph = LiveGraph::Build(**other_store, {.image_path = image});
+    ASSERT_TRUE(other_graph.ok());
+    EXPECT_FALSE((*other_graph)->build_stats().from_image);
+    EXPECT_NE((*other_graph)->build_stats().image_note.find("another database"),
+              std::string::npos);
+  }
+  fs::remove_all(other);
+  // Nor is a truncated one.
+  fs::resize_file(image, fs::file_size(image) - 8);
+  auto truncated = LiveGraph::Build(*store_, {.image_path = image});
+  ASSERT_TRUE(truncated.ok());
+  EXPECT_FALSE((*truncated)->build_stats().from_image);
+  EXPECT_NE((*truncated)->build_stats().image_note.find("truncated"), std::string::npos);
 }
 
 TEST_F(GraphTest, DeadlinesStopLongQueries) {

@@ -945,6 +945,37 @@ absl::StatusOr<FactPage> Store::ListFacts(const FactQuery& query) const {
 absl::Status Store::ForEachFact(const std::function<bool(const v1::FactRecord&)>& visit) const {
   return impl_->ForEach<v1::FactRecord>(kFacts, visit);
 }
+uint64_t Store::LogSequence() const { return impl_->LogSequence(); }
+
+absl::Status Store::ForEachLogEntry(
+    uint64_t after_sequence,
+    const std::function<bool(uint64_t, const v1::Mutation&)>& visit) const {
+  return impl_->ForEachLogEntry(after_sequence, visit);
+}
+
+uint64_t Store::Impl::LogSequence() const {
+  std::lock_guard lock(counters_mu_);
+  auto it = counters_.find("log_sequence");
+  return it == counters_.end() ? 0 : static_cast<uint64_t>(it->second);
+}
+
+absl::Status Store::Impl::ForEachLogEntry(
+    uint64_t after_sequence,
+    const std::function<bool(uint64_t, const v1::Mutation&)>& visit) const {
+  std::string start;
+  keys::AppendUint64(&start, after_sequence + 1);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(kLog)));
+  v1::Mutation mutation;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    if (it->key().size() != 8 ||
+        !mutation.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("a log record cannot be read");
+    }
+    if (!visit(keys::DecodeUint64(View(it->key())), mutation)) break;
+  }
+  return FromRocks(it->status(), "reading the log");
+}
+
 absl::Status Store::ForEachEntity(const std::function<bool(const v1::Entity&)>& visit) const {
   return impl_->ForEach<v1::Entity>(kEntities, visit);
 }

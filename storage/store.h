@@ -176,6 +176,15 @@ class Store {
   // false. For building in-memory projections and for checks.
   absl::Status ForEachFact(const std::function<bool(const v1::FactRecord&)>& visit) const;
   absl::Status ForEachEntity(const std::function<bool(const v1::Entity&)>& visit) const;
+  // The sequence number of the last logged mutation (0: none). Every
+  // applied mutation is logged under the next number.
+  uint64_t LogSequence() const;
+  // Calls visit(sequence, mutation) for the logged mutations after
+  // `after_sequence`, in order, until it returns false. A logged fact carries
+  // the content its writer gave (Store::FactIdOf gives its id).
+  absl::Status ForEachLogEntry(
+      uint64_t after_sequence,
+      const std::function<bool(uint64_t, const v1::Mutation&)>& visit) const;
 
   StoreStats Stats() const;
 

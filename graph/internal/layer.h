@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -81,6 +82,12 @@ struct CsrView {
   const EdgeProps* props = nullptr;
   uint32_t vertices = 0;
 };
+
+// A CSR over edges already sorted by source, then first day, then fact,
+// with `view` pointing at its arrays.
+Csr CsrFromSortedEdges(const std::vector<std::pair<uint32_t, uint32_t>>& pairs,
+                       const std::vector<EdgeProps>& props, uint32_t vertex_count,
+                       CsrView* view);
 
 // Edges are kept in three CSRs by how many days their fact covers, so that a
 // window scan only looks back as far as a fact of that class can reach.

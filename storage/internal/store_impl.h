@@ -164,6 +164,10 @@ class Store::Impl {
   template <typename Message>
   absl::Status ForEach(Family family, const std::function<bool(const Message&)>& visit) const;
   StoreStats Stats() const;
+  uint64_t LogSequence() const;
+  absl::Status ForEachLogEntry(
+      uint64_t after_sequence,
+      const std::function<bool(uint64_t, const v1::Mutation&)>& visit) const;
 
   std::string path_;
   ApplyListener listener_;
