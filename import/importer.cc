@@ -83,6 +83,7 @@ class Importer::Impl {
   absl::Status CreateSource();
   absl::Status Feed(absl::string_view bytes);
   bool stopped() const { return summary_.stopped; }
+  int64_t lines() const { return summary_.lines; }
   absl::StatusOr<ImportSummary> Finish();
 
  private:
@@ -698,6 +699,7 @@ absl::StatusOr<std::unique_ptr<Importer>> Importer::Start(storage::Store& store,
 
 absl::Status Importer::Feed(absl::string_view bytes) { return impl_->Feed(bytes); }
 bool Importer::stopped() const { return impl_->stopped(); }
+int64_t Importer::lines() const { return impl_->lines(); }
 absl::StatusOr<ImportSummary> Importer::Finish() { return impl_->Finish(); }
 
 absl::StatusOr<ImportSummary> ImportFile(storage::Store& store, const std::string& path,

@@ -18,6 +18,7 @@
 #define ENTENTE_IMPORT_IMPORTER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -74,6 +75,8 @@ class Importer {
   // True once the rest of the input would be ignored: a strict import met a
   // bad line, or the header names no usable columns.
   bool stopped() const;
+  // Data lines read so far (applied or still in the batch being built).
+  int64_t lines() const;
   // Reads the last line, applies what is pending and returns the summary.
   // Call once; the importer is done afterwards.
   absl::StatusOr<ImportSummary> Finish();

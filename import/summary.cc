@@ -7,21 +7,25 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace entente::importer {
 
+using google::protobuf::util::TimeUtil;
+
 namespace {
 
-// Each format's name.
+// Each format's name and its value in the Import RPC.
 struct FormatInfo {
   Format format;
   absl::string_view name;
+  v1::ImportFormat proto;
 };
 constexpr FormatInfo kFormats[] = {
-    {Format::kTsv, "tsv"},
-    {Format::kCsv, "csv"},
-    {Format::kJsonl, "jsonl"},
-    {Format::kAuto, "auto"},
+    {Format::kTsv, "tsv", v1::IMPORT_FORMAT_TSV},
+    {Format::kCsv, "csv", v1::IMPORT_FORMAT_CSV},
+    {Format::kJsonl, "jsonl", v1::IMPORT_FORMAT_JSONL},
+    {Format::kAuto, "auto", v1::IMPORT_FORMAT_UNSPECIFIED},
 };
 
 // The entry of `format` (kAuto's for a value outside the table).
@@ -89,6 +93,43 @@ std::string DescribeSummary(const ImportSummary& summary) {
   const int64_t unlisted = summary.rejected - static_cast<int64_t>(summary.errors.size());
   if (unlisted > 0) absl::StrAppend(&out, "... and ", unlisted, " more\n");
   return out;
+}
+
+v1::ImportFormat ToProto(Format format) { return InfoOf(&FormatInfo::format, format).proto; }
+
+Format FromProto(v1::ImportFormat format) { return InfoOf(&FormatInfo::proto, format).format; }
+
+v1::ImportResponse ToProto(const ImportSummary& summary) {
+  v1::ImportResponse response;
+  response.set_file_name(summary.path);
+  response.set_format(ToProto(summary.format));
+  response.set_source_id(summary.source_id);
+  response.set_lines(summary.lines);
+  response.set_facts_created(summary.facts_created);
+  response.set_unchanged(summary.unchanged);
+  response.set_rejected(summary.rejected);
+  response.set_entities_created(summary.entities_created);
+  response.set_stopped(summary.stopped);
+  for (const auto& error : summary.errors) response.add_errors(error);
+  *response.mutable_elapsed() =
+      TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(summary.elapsed));
+  return response;
+}
+
+ImportSummary FromProto(const v1::ImportResponse& response) {
+  ImportSummary summary;
+  summary.path = response.file_name();
+  summary.format = FromProto(response.format());
+  summary.source_id = response.source_id();
+  summary.lines = response.lines();
+  summary.facts_created = response.facts_created();
+  summary.unchanged = response.unchanged();
+  summary.rejected = response.rejected();
+  summary.entities_created = response.entities_created();
+  summary.stopped = response.stopped();
+  summary.errors.assign(response.errors().begin(), response.errors().end());
+  summary.elapsed = absl::Nanoseconds(TimeUtil::DurationToNanoseconds(response.elapsed()));
+  return summary;
 }
 
 }  // namespace entente::importer

@@ -1,7 +1,8 @@
 // The vocabulary of an import that its clients share with the importer:
-// formats, progress, the summary and their text forms. Kept apart from
-// importer.h so that clients describe a summary exactly as
-// `entented --import` does without linking the store.
+// formats, progress, the summary and their text and proto forms. Kept apart
+// from importer.h so that clients of the Import RPC (the `entente` tool)
+// describe a summary exactly as `entented --import` does without linking the
+// store.
 #ifndef ENTENTE_IMPORT_SUMMARY_H_
 #define ENTENTE_IMPORT_SUMMARY_H_
 
@@ -12,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "entente/v1/write_service.pb.h"
 
 namespace entente::importer {
 
@@ -53,6 +55,12 @@ struct ImportSummary {
 
 // A human-readable summary: one line of counts, then the errors.
 std::string DescribeSummary(const ImportSummary& summary);
+
+// The summary as the Import RPC replies with it, and back.
+v1::ImportResponse ToProto(const ImportSummary& summary);
+ImportSummary FromProto(const v1::ImportResponse& response);
+v1::ImportFormat ToProto(Format format);
+Format FromProto(v1::ImportFormat format);
 
 }  // namespace entente::importer
 
