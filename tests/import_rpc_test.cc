@@ -3,6 +3,7 @@
 // call cut short. Each bad stream is refused naming the field, and the
 // server goes on serving.
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -104,6 +105,33 @@ TEST_F(ImportRpcTest, ImportsAFileCutIntoChunksAndQueriesSeeIt) {
   const graph::Vertex front = snapshot->Find("separatist_front_ukraine");
   ASSERT_NE(front, graph::kNoVertex);
   EXPECT_EQ(snapshot->Degree(front), 1u);
+}
+
+TEST_F(ImportRpcTest, TheClientStreamsInChunksAndReportsProgress) {
+  std::istringstream in(
+      "date,source,event,target\n"
+      "2014-04-01,Iran,Make a visit,China\n"
+      "2014-04-02,Iran,Make a visit,\"Russia\"\n"
+      "2014-04-31,Iran,Make a visit,Turkey\n");
+  client::ImportOptions options;
+  options.chunk_bytes = 16;  // under the server's limit of 64 here
+  options.source_id = "notebook";
+  std::vector<client::ImportProgress> seen;
+  options.progress = [&](const client::ImportProgress& p) { seen.push_back(p); };
+  auto response = client_->Import(in, "sheet.csv", options);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->lines(), 3);
+  EXPECT_EQ(response->facts_created(), 2);
+  ASSERT_EQ(response->errors_size(), 1);
+  EXPECT_TRUE(absl::StartsWith(response->errors(0), "sheet.csv:4: date: ")) << response->errors(0);
+  EXPECT_EQ(response->source_id(), "notebook");
+  ASSERT_EQ(seen.size(), (in.str().size() + 15) / 16);
+  EXPECT_EQ(seen.back().bytes_sent, static_cast<int64_t>(in.str().size()));
+  EXPECT_EQ(seen.back().total_bytes, static_cast<int64_t>(in.str().size()));
+  EXPECT_EQ(seen.back().lines_sent, 4);
+
+  EXPECT_EQ(client_->Import(dir_.path() + "/missing.csv").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(ImportRpcTest, BadStreamsAreRefusedNamingTheField) {
