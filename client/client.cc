@@ -1,7 +1,10 @@
 #include "client/client.h"
 
+#include <algorithm>
+#include <fstream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -30,13 +33,18 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, const ClientOptions& opti
       query_(v1::QueryService::NewStub(channel_)) {}
 
 absl::Status Client::Call(const std::function<grpc::Status(grpc::ClientContext*)>& call) {
+  return Call(call, options_.timeout, options_.max_attempts);
+}
+
+absl::Status Client::Call(const std::function<grpc::Status(grpc::ClientContext*)>& call,
+                          absl::Duration timeout, int max_attempts) {
   absl::Duration backoff = options_.initial_backoff;
   grpc::Status status;
   for (int attempt = 1;; ++attempt) {
     grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     status = call(&context);
-    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || attempt >= options_.max_attempts) {
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || attempt >= max_attempts) {
       return ToAbsl(status);
     }
     std::this_thread::sleep_for(absl::ToChronoMilliseconds(backoff));
@@ -181,6 +189,71 @@ absl::StatusOr<v1::GetStatsResponse> Client::GetStats() {
   if (auto s = Call([&](auto* c) { return admin_->GetStats(c, request, &response); }); !s.ok()) {
     return s;
   }
+  return response;
+}
+
+absl::StatusOr<v1::ImportResponse> Client::Import(const std::string& path,
+                                                  const ImportOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  return Import(in, path, options);
+}
+
+absl::StatusOr<v1::ImportResponse> Client::Import(std::istream& in, const std::string& file_name,
+                                                  const ImportOptions& options) {
+  // A stream that can seek has a size to report progress against, and can
+  // be sent again.
+  const std::streampos start = in.tellg();
+  const bool rewindable = start != std::streampos(-1);
+  int64_t total_bytes = 0;
+  if (rewindable && in.seekg(0, std::ios::end)) {
+    total_bytes = static_cast<int64_t>(in.tellg() - start);
+    in.seekg(start);
+  }
+  v1::ImportResponse response;
+  absl::Status read_error;
+  auto send = [&](grpc::ClientContext* context) {
+    response.Clear();
+    if (rewindable) {
+      in.clear();
+      in.seekg(start);
+    }
+    auto writer = write_->Import(context, &response);
+    v1::ImportRequest request;
+    auto* header = request.mutable_header();
+    header->set_format(options.format);
+    header->set_file_name(file_name);
+    header->set_source_id(options.source_id);
+    header->set_strict(options.strict);
+    bool open = writer->Write(request);
+    ImportProgress progress;
+    progress.total_bytes = total_bytes;
+    const absl::Time began = absl::Now();
+    std::string chunk(std::max<size_t>(options.chunk_bytes, 1), '\0');
+    while (open && in) {
+      in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      const size_t size = static_cast<size_t>(in.gcount());
+      if (size == 0) break;
+      request.set_chunk(chunk.data(), size);
+      open = writer->Write(request);  // false: the server ended the call; Finish says why
+      progress.bytes_sent += static_cast<int64_t>(size);
+      progress.lines_sent += std::count(chunk.data(), chunk.data() + size, '\n');
+      progress.elapsed = absl::Now() - began;
+      if (options.progress) options.progress(progress);
+    }
+    if (in.bad()) {
+      // Cancel rather than end the stream: the server must not import a
+      // file cut short as if it were whole.
+      read_error = absl::DataLossError(absl::StrCat("cannot read ", file_name));
+      context->TryCancel();
+    } else {
+      writer->WritesDone();
+    }
+    return writer->Finish();
+  };
+  auto status = Call(send, options.timeout, rewindable ? options_.max_attempts : 1);
+  if (!read_error.ok()) return read_error;
+  if (!status.ok()) return status;
   return response;
 }
 

@@ -9,7 +9,9 @@
 #ifndef ENTENTE_CLIENT_CLIENT_H_
 #define ENTENTE_CLIENT_CLIENT_H_
 
+#include <cstdint>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +33,29 @@ struct ClientOptions {
   int max_attempts = 3;
   // Wait before the first retry; doubles each time. Default: 100 ms.
   absl::Duration initial_backoff = absl::Milliseconds(100);
+};
+
+// Where a Client::Import stands, after each chunk sent.
+struct ImportProgress {
+  int64_t bytes_sent = 0;
+  int64_t total_bytes = 0;  // the input's size; 0 when unknown
+  int64_t lines_sent = 0;   // line breaks sent
+  absl::Duration elapsed;
+};
+
+struct ImportOptions {
+  // Default: by the file name's extension (.tsv, .csv, .jsonl).
+  v1::ImportFormat format = v1::IMPORT_FORMAT_UNSPECIFIED;
+  // The Source the facts cite. Default: the file's name.
+  std::string source_id;
+  // Stop at the first bad line (the lines before it stay imported).
+  bool strict = false;
+  // Bytes per message. Default: 1 MiB (the server accepts up to 4 MiB).
+  size_t chunk_bytes = 1 << 20;
+  // Deadline of the whole import. Default: 1 hour.
+  absl::Duration timeout = absl::Hours(1);
+  // Called after each chunk is sent.
+  std::function<void(const ImportProgress&)> progress;
 };
 
 class Client {
@@ -61,6 +86,17 @@ class Client {
                                                       const std::string& reason);
   absl::StatusOr<v1::GetStatsResponse> GetStats();
 
+  // Streams the file at `path` to WriteService.Import in chunks and returns
+  // the server's summary; errors name the file as `path`. A file that
+  // cannot be opened is NOT_FOUND. On UNAVAILABLE the whole file is sent
+  // again (an import is idempotent: what arrived before is then unchanged).
+  absl::StatusOr<v1::ImportResponse> Import(const std::string& path,
+                                            const ImportOptions& options = {});
+  // The same from a stream, which the server knows as `file_name`. A stream
+  // that cannot be rewound is sent once, without retries.
+  absl::StatusOr<v1::ImportResponse> Import(std::istream& in, const std::string& file_name,
+                                            const ImportOptions& options = {});
+
   // Graph queries.
   absl::StatusOr<v1::GetNeighborhoodResponse> GetNeighborhood(
       const v1::GetNeighborhoodRequest& request);
@@ -80,8 +116,12 @@ class Client {
   v1::QueryService::Stub& query_stub() { return *query_; }
 
  private:
-  // Runs `call` with a fresh context per attempt, retrying on UNAVAILABLE.
+  // Runs `call` with a fresh context per attempt, each with the deadline
+  // `timeout` from its start, retrying on UNAVAILABLE up to `max_attempts`
+  // times (default: the client's options).
   absl::Status Call(const std::function<grpc::Status(grpc::ClientContext*)>& call);
+  absl::Status Call(const std::function<grpc::Status(grpc::ClientContext*)>& call,
+                    absl::Duration timeout, int max_attempts);
 
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;

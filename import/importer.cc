@@ -73,22 +73,30 @@ struct PendingLine {
   std::vector<size_t> entity_indices;
 };
 
-class Importer {
- public:
-  Importer(storage::Store& store, const ImportOptions& options, ImportSummary& summary)
-      : store_(store), options_(options), summary_(summary) {}
+}  // namespace
 
-  absl::Status Run();
+class Importer::Impl {
+ public:
+  Impl(storage::Store& store, ImportOptions options, ImportSummary summary)
+      : store_(store), options_(std::move(options)), summary_(std::move(summary)) {}
+
+  absl::Status CreateSource();
+  absl::Status Feed(absl::string_view bytes);
+  bool stopped() const { return summary_.stopped; }
+  int64_t lines() const { return summary_.lines; }
+  absl::StatusOr<ImportSummary> Finish();
 
  private:
-  // Reading.
-  absl::Status RunDelimited(std::istream& in, char delimiter);
-  absl::Status RunJsonLines(std::istream& in);
-  bool ReadLine(std::istream& in, std::string* line);
+  // Reading: physical lines out of the pieces, records out of the lines.
+  absl::Status EndLine(absl::string_view line, bool too_long);
+  absl::Status DelimitedLine(absl::string_view line, bool too_long);
+  absl::Status DelimitedRecord(absl::string_view record, int64_t first_line);
+  absl::Status JsonLine(absl::string_view line, bool too_long);
+  absl::Status RejectTooLong(int64_t line);
   void MaybeReportProgress(bool force = false);
 
-  // Turning lines into facts.
-  absl::Status SetColumns(const std::vector<std::string>& header, bool explicit_header);
+  // Turning records into facts.
+  void SetColumns(const std::vector<std::string>& header, bool explicit_header);
   absl::StatusOr<v1::Fact> DelimitedFact(const std::vector<std::string>& fields, int64_t line,
                                          std::vector<Actor*>* actors);
   absl::StatusOr<Actor*> ResolveActor(absl::string_view name, absl::string_view field);
@@ -105,11 +113,11 @@ class Importer {
   bool done() const { return summary_.stopped; }
 
   storage::Store& store_;
-  const ImportOptions& options_;
-  ImportSummary& summary_;
-  std::string name_;  // the file as named in errors
+  const ImportOptions options_;
+  ImportSummary summary_;
 
   // Column of each field, and the header text of each column.
+  bool have_header_ = false;
   std::vector<std::optional<Column>> columns_;
   std::string column_names_[kColumnCount];
   int column_index_[kColumnCount];
@@ -119,75 +127,134 @@ class Importer {
   absl::flat_hash_map<std::string, Actor*> actors_by_text_;
   absl::flat_hash_map<std::string, std::string> ids_taken_;  // new id -> normalized name
 
+  // The start of a line whose end has not arrived yet; once the line is
+  // longer than max_line_bytes, only the fact that it is (line_too_long_).
+  std::string partial_line_;
+  bool line_too_long_ = false;
+  // A CSV record whose quoted field goes on over the next line.
+  std::string open_record_;
+  int64_t open_record_line_ = 0;  // 0: no record is open
+
   std::vector<v1::Mutation> mutations_;
   std::vector<PendingLine> pending_;
   int64_t line_ = 0;  // physical line number of the last line read
   int64_t bytes_ = 0;
-  int64_t total_bytes_ = 0;
-  absl::Time start_;
-  absl::Time last_progress_;
+  absl::Time start_ = absl::Now();
+  absl::Time last_progress_ = start_;
+  absl::Status failed_;  // the store's failure; sticks
+  bool finished_ = false;
 };
 
-absl::Status Importer::Run() {
-  start_ = last_progress_ = absl::Now();
-  name_ = summary_.path;
-  std::error_code ec;
-  total_bytes_ = static_cast<int64_t>(fs::file_size(summary_.path, ec));
-  if (ec) total_bytes_ = 0;
-  std::ifstream in(summary_.path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", summary_.path));
-  std::vector<char> buffer(1 << 20);
-  in.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-
+absl::Status Importer::Impl::CreateSource() {
   if (auto s = storage::ValidateId(summary_.source_id, "source id"); !s.ok()) return s;
-  if (auto source = store_.GetSource(summary_.source_id); !source.ok()) {
-    if (source.status().code() != absl::StatusCode::kNotFound) return source.status();
-    v1::Source record;
-    record.set_id(summary_.source_id);
-    record.set_title(absl::StrCat("Imported from ", fs::path(summary_.path).filename().string()));
-    record.set_location(summary_.path);
-    if (auto r = store_.UpsertSource(record); !r.ok()) return r.status();
-  }
+  auto source = store_.GetSource(summary_.source_id);
+  if (source.ok()) return absl::OkStatus();
+  if (source.status().code() != absl::StatusCode::kNotFound) return source.status();
+  v1::Source record;
+  record.set_id(summary_.source_id);
+  record.set_title(absl::StrCat("Imported from ", fs::path(summary_.path).filename().string()));
+  record.set_location(summary_.path);
+  return store_.UpsertSource(record).status();
+}
 
+absl::Status Importer::Impl::Feed(absl::string_view bytes) {
+  if (!failed_.ok()) return failed_;
+  if (finished_) return absl::FailedPreconditionError("the import is finished");
+  bytes_ += static_cast<int64_t>(bytes.size());
+  while (!bytes.empty() && !done()) {
+    const size_t newline = bytes.find('\n');
+    const absl::string_view piece = bytes.substr(0, newline);
+    const bool too_long =
+        line_too_long_ || partial_line_.size() + piece.size() > options_.max_line_bytes;
+    if (newline == absl::string_view::npos) {  // the line goes on in the next piece
+      if (too_long) {
+        line_too_long_ = true;
+        std::string().swap(partial_line_);
+      } else {
+        partial_line_.append(piece.data(), piece.size());
+      }
+      break;
+    }
+    bytes.remove_prefix(newline + 1);
+    absl::Status status;
+    if (partial_line_.empty()) {
+      status = EndLine(piece, too_long);
+    } else {
+      partial_line_.append(piece.data(), piece.size());
+      status = EndLine(partial_line_, too_long);
+      partial_line_.clear();
+    }
+    line_too_long_ = false;
+    if (!status.ok()) {
+      failed_ = status;
+      return status;
+    }
+  }
+  MaybeReportProgress();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ImportSummary> Importer::Impl::Finish() {
+  if (!failed_.ok()) return failed_;
+  if (finished_) return absl::FailedPreconditionError("the import is finished");
+  finished_ = true;
   absl::Status status;
-  switch (summary_.format) {
-    case Format::kTsv:
-      status = RunDelimited(in, '\t');
-      break;
-    case Format::kCsv:
-      status = RunDelimited(in, ',');
-      break;
-    case Format::kJsonl:
-      status = RunJsonLines(in);
-      break;
-    case Format::kAuto:
-      return absl::InternalError("the format was not detected");
+  if (!done() && (!partial_line_.empty() || line_too_long_)) {  // no line break at the end
+    status = EndLine(partial_line_, line_too_long_);
+  }
+  if (status.ok() && !done() && open_record_line_ > 0) {
+    // The quote never closes: the record is reported as it is.
+    const std::string record = std::move(open_record_);
+    const int64_t first_line = open_record_line_;
+    open_record_line_ = 0;
+    status = DelimitedRecord(record, first_line);
+  }
+  if (status.ok() && !done() && !have_header_ && summary_.format == Format::kCsv) {
+    Reject(1, "header: the file is empty (a CSV file starts with a header naming its columns)");
   }
   if (status.ok()) status = Flush();
+  if (!status.ok()) {
+    failed_ = status;
+    return status;
+  }
   MaybeReportProgress(true);
   summary_.elapsed = absl::Now() - start_;
-  return status;
+  return std::move(summary_);
 }
 
-bool Importer::ReadLine(std::istream& in, std::string* line) {
-  if (!std::getline(in, *line)) return false;
+absl::Status Importer::Impl::EndLine(absl::string_view line, bool too_long) {
   ++line_;
-  bytes_ += static_cast<int64_t>(line->size()) + 1;
-  if (!line->empty() && line->back() == '\r') line->pop_back();
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if ((line_ & 255) == 0) MaybeReportProgress();
-  return true;
+  if (summary_.format == Format::kJsonl) return JsonLine(line, too_long);
+  return DelimitedLine(line, too_long);
 }
 
-void Importer::MaybeReportProgress(bool force) {
+void Importer::Impl::MaybeReportProgress(bool force) {
   if (!options_.progress) return;
   const absl::Time now = absl::Now();
   if (!force && now - last_progress_ < options_.progress_interval) return;
   last_progress_ = now;
-  options_.progress(Progress{summary_.lines, std::min(bytes_, total_bytes_), total_bytes_,
-                             now - start_});
+  options_.progress(Progress{summary_.lines, bytes_, 0, now - start_});
 }
 
-absl::Status Importer::SetColumns(const std::vector<std::string>& header, bool explicit_header) {
+absl::Status Importer::Impl::RejectTooLong(int64_t line) {
+  const std::string reason =
+      absl::StrCat("is longer than ", options_.max_line_bytes,
+                   " bytes (a missing line break", summary_.format == Format::kCsv
+                                                       ? " or an unclosed quote?)"
+                                                       : "?)");
+  if (summary_.format != Format::kJsonl && !have_header_) {
+    Reject(line, absl::StrCat("header: ", reason));
+    summary_.stopped = true;
+    return absl::OkStatus();
+  }
+  ++summary_.lines;
+  QueueError(line, absl::StrCat("line: ", reason));
+  return MaybeFlush();
+}
+
+void Importer::Impl::SetColumns(const std::vector<std::string>& header, bool explicit_header) {
   std::fill(std::begin(column_index_), std::end(column_index_), -1);
   columns_.clear();
   for (size_t i = 0; i < header.size(); ++i) {
@@ -198,10 +265,10 @@ absl::Status Importer::SetColumns(const std::vector<std::string>& header, bool e
       Reject(1, absl::StrCat("header: unknown column \"", text, "\" (field ", i + 1,
                              "); known columns are date, source, target, event (or "
                              "relation), type, summary, quantity, unit, measure, claimant"));
-      if (done()) return absl::OkStatus();
+      if (done()) return;
     } else if (column_index_[*column] >= 0) {
       Reject(1, absl::StrCat("header: column \"", text, "\" appears twice"));
-      if (done()) return absl::OkStatus();
+      if (done()) return;
       column.reset();
     } else {
       column_index_[*column] = static_cast<int>(i);
@@ -219,69 +286,79 @@ absl::Status Importer::SetColumns(const std::vector<std::string>& header, bool e
                            explicit_header ? "" : " (the first line is not a header)"));
     summary_.stopped = true;
   }
-  return absl::OkStatus();
 }
 
-absl::Status Importer::RunDelimited(std::istream& in, char delimiter) {
-  const bool csv = delimiter == ',';
-  std::string line;
-  bool have_header = false;
-  while (!done() && ReadLine(in, &line)) {
-    const int64_t first_line = line_;
-    if (csv) {
-      while (internal::EndsInsideQuotes(line)) {  // a quoted field goes on
-        std::string more;
-        if (!ReadLine(in, &more)) break;
-        absl::StrAppend(&line, "\n", more);
-      }
+absl::Status Importer::Impl::DelimitedLine(absl::string_view line, bool too_long) {
+  if (open_record_line_ > 0) {  // inside a quoted CSV field that spans lines
+    const int64_t first_line = open_record_line_;
+    if (too_long || open_record_.size() + 1 + line.size() > options_.max_line_bytes) {
+      open_record_line_ = 0;
+      std::string().swap(open_record_);
+      return RejectTooLong(first_line);
     }
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
-    std::vector<std::string> fields;
-    if (csv) {
-      auto split = internal::SplitCsv(line);
-      if (!split.ok()) {
-        if (!have_header) {
-          Reject(first_line, absl::StrCat("header: ", split.status().message()));
-          summary_.stopped = true;
-          return absl::OkStatus();
-        }
-        ++summary_.lines;
-        QueueError(first_line, std::string(split.status().message()));
-        if (auto s = MaybeFlush(); !s.ok()) return s;
-        continue;
-      }
-      fields = std::move(*split);
-    } else {
-      fields = absl::StrSplit(line, delimiter);
+    absl::StrAppend(&open_record_, "\n", line);
+    // Quotes only toggle, so the record's quote parity is the sum of its lines'.
+    if (internal::EndsInsideQuotes(line)) {
+      open_record_line_ = 0;
+      const std::string record = std::move(open_record_);
+      open_record_.clear();
+      return DelimitedRecord(record, first_line);
     }
-    if (!have_header) {
-      have_header = true;
-      const bool named = ColumnNamed(fields[0]).has_value();
-      if (named || csv) {
-        if (auto s = SetColumns(fields, true); !s.ok()) return s;
-        continue;
-      }
-      // An ICEWS file without its header: the four usual columns.
-      if (auto s = SetColumns({"date", "source", "relation", "target"}, false); !s.ok()) return s;
-    }
-    ++summary_.lines;
-    std::vector<Actor*> actors;
-    auto fact = DelimitedFact(fields, first_line, &actors);
-    if (!fact.ok()) {
-      QueueError(first_line, std::string(fact.status().message()));
-    } else {
-      QueueFact(first_line, *std::move(fact), actors);
-    }
-    if (auto s = MaybeFlush(); !s.ok()) return s;
+    return absl::OkStatus();
   }
-  if (!have_header && !done() && csv) {
-    Reject(1, "header: the file is empty (a CSV file starts with a header naming its columns)");
+  if (too_long) return RejectTooLong(line_);
+  if (summary_.format == Format::kCsv && internal::EndsInsideQuotes(line)) {
+    open_record_.assign(line.data(), line.size());
+    open_record_line_ = line_;
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
+  return DelimitedRecord(line, line_);
 }
 
-absl::StatusOr<v1::Fact> Importer::DelimitedFact(const std::vector<std::string>& fields,
-                                                 int64_t line, std::vector<Actor*>* actors) {
+absl::Status Importer::Impl::DelimitedRecord(absl::string_view record, int64_t first_line) {
+  const bool csv = summary_.format == Format::kCsv;
+  if (absl::StripAsciiWhitespace(record).empty()) return absl::OkStatus();
+  std::vector<std::string> fields;
+  if (csv) {
+    auto split = internal::SplitCsv(record);
+    if (!split.ok()) {
+      if (!have_header_) {
+        Reject(first_line, absl::StrCat("header: ", split.status().message()));
+        summary_.stopped = true;
+        return absl::OkStatus();
+      }
+      ++summary_.lines;
+      QueueError(first_line, std::string(split.status().message()));
+      return MaybeFlush();
+    }
+    fields = std::move(*split);
+  } else {
+    fields = absl::StrSplit(record, '\t');
+  }
+  if (!have_header_) {
+    have_header_ = true;
+    if (csv || ColumnNamed(fields[0]).has_value()) {
+      SetColumns(fields, true);
+      return absl::OkStatus();
+    }
+    // An ICEWS file without its header: the four usual columns.
+    SetColumns({"date", "source", "relation", "target"}, false);
+    if (done()) return absl::OkStatus();
+  }
+  ++summary_.lines;
+  std::vector<Actor*> actors;
+  auto fact = DelimitedFact(fields, first_line, &actors);
+  if (!fact.ok()) {
+    QueueError(first_line, std::string(fact.status().message()));
+  } else {
+    QueueFact(first_line, *std::move(fact), actors);
+  }
+  return MaybeFlush();
+}
+
+absl::StatusOr<v1::Fact> Importer::Impl::DelimitedFact(const std::vector<std::string>& fields,
+                                                       int64_t line,
+                                                       std::vector<Actor*>* actors) {
   if (fields.size() != columns_.size()) {
     std::vector<std::string> names;
     for (const auto& c : columns_) names.push_back(c ? column_names_[*c] : "(ignored)");
@@ -384,7 +461,8 @@ absl::StatusOr<v1::Fact> Importer::DelimitedFact(const std::vector<std::string>&
   return fact;
 }
 
-absl::StatusOr<Actor*> Importer::ResolveActor(absl::string_view name, absl::string_view field) {
+absl::StatusOr<Actor*> Importer::Impl::ResolveActor(absl::string_view name,
+                                                    absl::string_view field) {
   name = absl::StripAsciiWhitespace(name);
   if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is empty"));
   if (auto it = actors_by_text_.find(name); it != actors_by_text_.end()) return it->second;
@@ -451,8 +529,8 @@ absl::StatusOr<Actor*> Importer::ResolveActor(absl::string_view name, absl::stri
 // An id for a new entity named `normalized`: the slug, or the slug with a
 // short hash of the name when another name holds it. Second: whether the
 // entity must be created (false: an entity of this name already has it).
-absl::StatusOr<std::pair<std::string, bool>> Importer::FreeId(const std::string& slug,
-                                                              const std::string& normalized) {
+absl::StatusOr<std::pair<std::string, bool>> Importer::Impl::FreeId(
+    const std::string& slug, const std::string& normalized) {
   const std::string hashed = absl::StrCat(slug, "_", ShortHash(normalized));
   for (const std::string& candidate : {slug, hashed, absl::StrCat(hashed, "_2")}) {
     if (auto it = ids_taken_.find(candidate); it != ids_taken_.end()) {
@@ -472,33 +550,31 @@ absl::StatusOr<std::pair<std::string, bool>> Importer::FreeId(const std::string&
   return absl::InternalError(absl::StrCat("no free entity id for \"", normalized, "\""));
 }
 
-absl::Status Importer::RunJsonLines(std::istream& in) {
-  std::string line;
+absl::Status Importer::Impl::JsonLine(absl::string_view line, bool too_long) {
+  if (too_long) return RejectTooLong(line_);
+  if (absl::StripAsciiWhitespace(line).empty()) return absl::OkStatus();
+  ++summary_.lines;
   google::protobuf::util::JsonParseOptions parse;
   parse.ignore_unknown_fields = false;
-  while (!done() && ReadLine(in, &line)) {
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
-    ++summary_.lines;
-    v1::Fact fact;
-    auto status = google::protobuf::util::JsonStringToMessage(line, &fact, parse);
-    if (!status.ok()) {
-      QueueError(line_, absl::StrCat("fact: not a Fact in the proto JSON mapping: ",
-                                     std::string(status.message())));
-    } else {
-      if (fact.provenance().source_id().empty()) {
-        fact.mutable_provenance()->set_source_id(summary_.source_id);
-        if (fact.provenance().locator().empty()) {
-          fact.mutable_provenance()->set_locator(absl::StrCat("line ", line_));
-        }
+  v1::Fact fact;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(line.data(), line.size()), &fact, parse);
+  if (!status.ok()) {
+    QueueError(line_, absl::StrCat("fact: not a Fact in the proto JSON mapping: ",
+                                   std::string(status.message())));
+  } else {
+    if (fact.provenance().source_id().empty()) {
+      fact.mutable_provenance()->set_source_id(summary_.source_id);
+      if (fact.provenance().locator().empty()) {
+        fact.mutable_provenance()->set_locator(absl::StrCat("line ", line_));
       }
-      QueueFact(line_, std::move(fact), {});
     }
-    if (auto s = MaybeFlush(); !s.ok()) return s;
+    QueueFact(line_, std::move(fact), {});
   }
-  return absl::OkStatus();
+  return MaybeFlush();
 }
 
-void Importer::QueueFact(int64_t line, v1::Fact fact, const std::vector<Actor*>& actors) {
+void Importer::Impl::QueueFact(int64_t line, v1::Fact fact, const std::vector<Actor*>& actors) {
   // The whole fact is checked before any entity of its line is created.
   if (auto s = storage::ValidateFact(fact, "fact"); !s.ok()) {
     QueueError(line, std::string(s.message()));
@@ -518,7 +594,7 @@ void Importer::QueueFact(int64_t line, v1::Fact fact, const std::vector<Actor*>&
   pending_.push_back(std::move(pending));
 }
 
-void Importer::QueueError(int64_t line, std::string reason) {
+void Importer::Impl::QueueError(int64_t line, std::string reason) {
   PendingLine pending;
   pending.line = line;
   pending.ordinal = summary_.lines;
@@ -526,7 +602,7 @@ void Importer::QueueError(int64_t line, std::string reason) {
   pending_.push_back(std::move(pending));
 }
 
-absl::Status Importer::MaybeFlush() {
+absl::Status Importer::Impl::MaybeFlush() {
   // Strict: at a bad line, apply the lines before it and stop there.
   const bool strict_error = options_.strict && !pending_.empty() && !pending_.back().error.empty();
   if (pending_.size() >= std::max<size_t>(options_.batch_lines, 1) || strict_error) {
@@ -535,7 +611,7 @@ absl::Status Importer::MaybeFlush() {
   return absl::OkStatus();
 }
 
-absl::Status Importer::Flush() {
+absl::Status Importer::Impl::Flush() {
   if (pending_.empty()) return absl::OkStatus();
   std::vector<absl::StatusOr<storage::ApplyResult>> results;
   if (!mutations_.empty()) results = store_.ApplyBatch(std::move(mutations_), options_.strict);
@@ -561,8 +637,8 @@ absl::Status Importer::Flush() {
         result.status().code() != absl::StatusCode::kNotFound &&
         result.status().code() != absl::StatusCode::kAborted) {
       // The store failed (I/O): nothing of this batch was written.
-      return absl::Status(result.status().code(),
-                          absl::StrCat(name_, ":", line.line, ": ", result.status().message()));
+      return absl::Status(result.status().code(), absl::StrCat(summary_.path, ":", line.line,
+                                                               ": ", result.status().message()));
     }
     Reject(line.line, result.status().message());
     if (done()) summary_.lines = line.ordinal;
@@ -570,49 +646,12 @@ absl::Status Importer::Flush() {
   return absl::OkStatus();
 }
 
-void Importer::Reject(int64_t line, absl::string_view reason) {
+void Importer::Impl::Reject(int64_t line, absl::string_view reason) {
   ++summary_.rejected;
   if (summary_.errors.size() < options_.max_errors) {
-    summary_.errors.push_back(absl::StrCat(name_, ":", line, ": ", reason));
+    summary_.errors.push_back(absl::StrCat(summary_.path, ":", line, ": ", reason));
   }
   if (options_.strict) summary_.stopped = true;
-}
-
-}  // namespace
-
-absl::StatusOr<Format> ParseFormat(absl::string_view name) {
-  const std::string lower = absl::AsciiStrToLower(name);
-  if (lower == "tsv") return Format::kTsv;
-  if (lower == "csv") return Format::kCsv;
-  if (lower == "jsonl" || lower == "json") return Format::kJsonl;
-  if (lower == "auto" || lower.empty()) return Format::kAuto;
-  return absl::InvalidArgumentError(
-      absl::StrCat("format: \"", name, "\" is not one of tsv, csv, jsonl"));
-}
-
-absl::string_view FormatName(Format format) {
-  switch (format) {
-    case Format::kTsv:
-      return "tsv";
-    case Format::kCsv:
-      return "csv";
-    case Format::kJsonl:
-      return "jsonl";
-    case Format::kAuto:
-      break;
-  }
-  return "auto";
-}
-
-absl::StatusOr<Format> DetectFormat(const std::string& path, Format format) {
-  if (format != Format::kAuto) return format;
-  const std::string extension = absl::AsciiStrToLower(fs::path(path).extension().string());
-  if (extension == ".tsv") return Format::kTsv;
-  if (extension == ".csv") return Format::kCsv;
-  if (extension == ".jsonl") return Format::kJsonl;
-  return absl::InvalidArgumentError(absl::StrCat(
-      path, ": cannot tell the format from the extension \"", extension,
-      "\" (.tsv, .csv or .jsonl); name it explicitly (--import-format tsv|csv|jsonl)"));
 }
 
 std::string SlugOf(absl::string_view name) {
@@ -632,21 +671,19 @@ std::string SlugOf(absl::string_view name) {
   return id.empty() ? "actor" : id;
 }
 
-double ImportSummary::lines_per_second() const {
-  const double seconds = absl::ToDoubleSeconds(elapsed);
-  return seconds > 0 ? static_cast<double>(lines) / seconds : 0;
-}
+Importer::Importer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Importer::~Importer() = default;
 
-absl::StatusOr<ImportSummary> ImportFile(storage::Store& store, const std::string& path,
-                                         const ImportOptions& options) {
+absl::StatusOr<std::unique_ptr<Importer>> Importer::Start(storage::Store& store,
+                                                          ImportOptions options,
+                                                          std::string name) {
   ImportSummary summary;
-  summary.path = path;
-  auto format = DetectFormat(path, options.format);
+  auto format = DetectFormat(name, options.format);
   if (!format.ok()) return format.status();
   summary.format = *format;
   summary.source_id = options.source_id;
   if (summary.source_id.empty()) {
-    for (char c : fs::path(path).filename().string()) {
+    for (char c : fs::path(name).filename().string()) {
       const bool ok = absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
       summary.source_id.push_back(ok ? c : '_');
     }
@@ -654,25 +691,40 @@ absl::StatusOr<ImportSummary> ImportFile(storage::Store& store, const std::strin
       summary.source_id.resize(storage::RecordLimits::kMaxIdBytes);
     }
   }
-  Importer importer(store, options, summary);
-  if (auto s = importer.Run(); !s.ok()) return s;
-  return summary;
+  summary.path = std::move(name);
+  auto impl = std::make_unique<Impl>(store, std::move(options), std::move(summary));
+  if (auto s = impl->CreateSource(); !s.ok()) return s;
+  return std::unique_ptr<Importer>(new Importer(std::move(impl)));
 }
 
-std::string DescribeSummary(const ImportSummary& summary) {
-  std::string out = absl::StrFormat(
-      "%s (%s, source \"%s\"): %d lines read, %d facts created, %d unchanged, %d rejected, "
-      "%d entities created in %.2f s (%.0f lines/s)%s\n",
-      summary.path, FormatName(summary.format), summary.source_id, summary.lines,
-      summary.facts_created, summary.unchanged, summary.rejected, summary.entities_created,
-      absl::ToDoubleSeconds(summary.elapsed), summary.lines_per_second(),
-      summary.stopped ? "; stopped at the first bad line" : "");
-  for (const auto& error : summary.errors) absl::StrAppend(&out, error, "\n");
-  if (summary.rejected > static_cast<int64_t>(summary.errors.size())) {
-    absl::StrAppend(&out, "... and ", summary.rejected - static_cast<int64_t>(summary.errors.size()),
-                    " more\n");
+absl::Status Importer::Feed(absl::string_view bytes) { return impl_->Feed(bytes); }
+bool Importer::stopped() const { return impl_->stopped(); }
+int64_t Importer::lines() const { return impl_->lines(); }
+absl::StatusOr<ImportSummary> Importer::Finish() { return impl_->Finish(); }
+
+absl::StatusOr<ImportSummary> ImportFile(storage::Store& store, const std::string& path,
+                                         ImportOptions options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  const int64_t total_bytes = ec ? 0 : static_cast<int64_t>(size);
+  if (options.progress) {
+    options.progress = [report = std::move(options.progress), total_bytes](Progress progress) {
+      progress.total_bytes = total_bytes;
+      report(progress);
+    };
   }
-  return out;
+  auto importer = Importer::Start(store, std::move(options), path);
+  if (!importer.ok()) return importer.status();
+  std::vector<char> block(1 << 20);
+  while (!(*importer)->stopped() && in) {
+    in.read(block.data(), static_cast<std::streamsize>(block.size()));
+    const absl::string_view bytes(block.data(), static_cast<size_t>(in.gcount()));
+    if (auto s = (*importer)->Feed(bytes); !s.ok()) return s;
+  }
+  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read ", path));
+  return (*importer)->Finish();
 }
 
 }  // namespace entente::importer

@@ -17,77 +17,82 @@
 #ifndef ENTENTE_IMPORT_IMPORTER_H_
 #define ENTENTE_IMPORT_IMPORTER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "import/summary.h"
 #include "storage/store.h"
 
 namespace entente::importer {
 
-enum class Format { kAuto, kTsv, kCsv, kJsonl };
-
-// "tsv", "csv", "jsonl" (also "auto"); INVALID_ARGUMENT otherwise.
-absl::StatusOr<Format> ParseFormat(absl::string_view name);
-absl::string_view FormatName(Format format);
-// The format of `path` by its extension (.tsv, .csv, .jsonl); `format`
-// when it is not kAuto. INVALID_ARGUMENT for an unknown extension.
-absl::StatusOr<Format> DetectFormat(const std::string& path, Format format = Format::kAuto);
-
-struct Progress {
-  int64_t lines = 0;        // data lines read so far
-  int64_t bytes = 0;        // bytes of the file read so far
-  int64_t total_bytes = 0;  // size of the file
-  absl::Duration elapsed;
-};
-
 struct ImportOptions {
-  // Default: by the file's extension.
+  // Default: by the input's extension.
   Format format = Format::kAuto;
   // Stop at the first bad line (nothing after it is applied). Default:
   // false — report bad lines and import the rest.
   bool strict = false;
   // The Source the facts name in provenance.source_id; created when missing.
-  // Default: the file's name ("events.tsv").
+  // Default: the input's file name ("events.tsv").
   std::string source_id;
   // Lines applied per store batch. Default: 1000.
   size_t batch_lines = 1000;
   // How many error messages the summary keeps. Default: 100.
   size_t max_errors = 100;
+  // A longer line (or CSV record) is rejected and skipped, so that input
+  // without line breaks cannot fill the memory. Default: 1 MiB.
+  size_t max_line_bytes = 1 << 20;
   // Called at most every `progress_interval` while importing.
   std::function<void(const Progress&)> progress;
   absl::Duration progress_interval = absl::Milliseconds(500);
 };
 
-struct ImportSummary {
-  std::string path;
-  Format format = Format::kAuto;
-  std::string source_id;
-  int64_t lines = 0;             // data lines read (header and blank lines excluded)
-  int64_t facts_created = 0;
-  int64_t unchanged = 0;         // facts the store already held
-  int64_t rejected = 0;          // bad lines, including a bad header
-  int64_t entities_created = 0;
-  bool stopped = false;          // a strict import stopped at a bad line
-  // "FILE:LINE: reason", the first max_errors of them, in file order.
-  std::vector<std::string> errors;
-  absl::Duration elapsed;
-  double lines_per_second() const;
+// Imports one input that arrives in pieces of any size — a file read in
+// blocks, the chunks of an Import RPC. Lines (and quoted CSV fields) may
+// span pieces, line breaks are \n or \r\n, and a last line without a line
+// break is read too. Complete lines are applied in batches as they arrive.
+class Importer {
+ public:
+  // Detects the format from `name`'s extension unless options.format names
+  // it and creates the source (default id: `name`'s file name) when it is
+  // missing. `name` names the input in errors ("events.tsv:12: ...") and in
+  // the summary. INVALID_ARGUMENT for an unknown format or invalid source
+  // id; the store's error when it fails.
+  static absl::StatusOr<std::unique_ptr<Importer>> Start(storage::Store& store,
+                                                         ImportOptions options,
+                                                         std::string name);
+  ~Importer();
+
+  // Reads the next bytes of the input. A non-OK status means the store
+  // failed: the failing batch and everything after it are not applied, and
+  // the importer keeps returning that status.
+  absl::Status Feed(absl::string_view bytes);
+  // True once the rest of the input would be ignored: a strict import met a
+  // bad line, or the header names no usable columns.
+  bool stopped() const;
+  // Data lines read so far (applied or still in the batch being built).
+  int64_t lines() const;
+  // Reads the last line, applies what is pending and returns the summary.
+  // Call once; the importer is done afterwards.
+  absl::StatusOr<ImportSummary> Finish();
+
+ private:
+  class Impl;
+  explicit Importer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
-// Imports one file. Bad lines are reported in the summary; a non-OK status
-// means the import could not start or the store failed (nothing after the
-// failing batch is applied): an unreadable file, an unknown format, an
-// invalid source id.
+// Imports one file through an Importer. Bad lines are reported in the
+// summary; a non-OK status means the import could not start or the store
+// failed (nothing after the failing batch is applied): an unreadable file,
+// an unknown format, an invalid source id.
 absl::StatusOr<ImportSummary> ImportFile(storage::Store& store, const std::string& path,
-                                         const ImportOptions& options = {});
-
-// A human-readable summary: one line of counts, then the errors.
-std::string DescribeSummary(const ImportSummary& summary);
+                                         ImportOptions options = {});
 
 // The id an actor name gets when it becomes a new entity: lowercase, runs
 // of anything but ASCII letters and digits as "_" ("Government (Iran)" ->

@@ -354,6 +354,174 @@ TEST_F(ImporterTest, ReportsProgress) {
   EXPECT_EQ(seen.back().total_bytes, static_cast<int64_t>(text.size()));
 }
 
+// Everything of a summary but its timing, to compare imports.
+std::string CountsOf(const ImportSummary& s) {
+  return absl::StrCat("lines ", s.lines, ", created ", s.facts_created, ", unchanged ",
+                      s.unchanged, ", rejected ", s.rejected, ", entities ", s.entities_created,
+                      s.stopped ? ", stopped" : "", "\n", absl::StrJoin(s.errors, "\n"));
+}
+
+// Feeds `pieces` to one Importer, as a client's chunks would arrive.
+ImportSummary ImportPieces(storage::Store& store, const std::string& name,
+                           const std::vector<absl::string_view>& pieces,
+                           const ImportOptions& options = {}) {
+  auto importer = Importer::Start(store, options, name);
+  EXPECT_TRUE(importer.ok()) << importer.status();
+  if (!importer.ok()) return {};
+  for (absl::string_view piece : pieces) {
+    auto fed = (*importer)->Feed(piece);
+    EXPECT_TRUE(fed.ok()) << fed;
+  }
+  auto summary = (*importer)->Finish();
+  EXPECT_TRUE(summary.ok()) << summary.status();
+  return summary.ok() ? *summary : ImportSummary{};
+}
+
+TEST_F(ImporterTest, EverySplitOfTheInputGivesTheSameSummary) {
+  struct Input {
+    std::string name;
+    std::string text;
+    int64_t lines;                 // data lines
+    int64_t facts;                 // facts created by the first import
+    std::vector<int> error_lines;  // the lines reported bad, in order
+    bool strict = false;
+  };
+  const std::vector<Input> inputs = {
+      {"split.tsv",
+       "date\tsource\trelation\ttarget\n"
+       "2014-01-05\tIran\tMake a visit\tRussia\r\n"
+       "2014-13-45\tIran\tMake a visit\tChina\n"
+       "\n"
+       "2014-01-06\tSplit Actor (Iran)\t036\n"
+       "2014-01-07\tSplit Actor (Iran)\tHost a visit\tChina",  // no line break at the end
+       4,
+       2,
+       {3, 5}},
+      {"split.csv",
+       "date,source,colour,event,target,summary\n"
+       "2014-02-01,Iran,red,Make a visit,Russia,\"Quoted, with \"\"quotes\"\"\"\n"
+       "2014-02-02,Iran,red,Make a visit,China,\"over\ntwo lines\"\n"
+       "2014-02-30,Iran,red,Make a visit,China,\n"
+       "2014-02-03,Russia,red,Make a visit,\"Iran\",\n",
+       4,
+       2,
+       {1, 3, 5}},  // the unknown column, the summary's line break, the date
+      {"split.jsonl",
+       R"({"type": "FACT_TYPE_CALL", "participants": [{"entityId": "IRN", "role": "PARTICIPANT_ROLE_SOURCE"}], "validTime": {"start": {"year": 2014, "month": 9, "precision": "PRECISION_MONTH"}}})"
+       "\n\n"
+       R"({"type": "FACT_TYPE_CALL", "participants": [)"
+       "\n"
+       R"({"type": "FACT_TYPE_CALL", "participants": [{"entityId": "CHN", "role": "PARTICIPANT_ROLE_SOURCE"}], "validTime": {"start": {"year": 2014, "precision": "PRECISION_YEAR"}}})",
+       3,
+       2,
+       {3}},
+      {"strict.tsv",
+       "2014-01-05\tIran\tMake a visit\tRussia\n"  // no header: the ICEWS columns
+       "2014-01-06\tIran\tno such event\tRussia\n"
+       "2014-01-07\tIran\tMake a visit\tChina\n",
+       2,
+       1,
+       {2},
+       true},
+  };
+  for (const Input& input : inputs) {
+    SCOPED_TRACE(input.name);
+    ImportOptions options;
+    options.strict = input.strict;
+    const ImportSummary first = ImportPieces(*store_, input.name, {input.text}, options);
+    EXPECT_EQ(first.lines, input.lines) << CountsOf(first);
+    EXPECT_EQ(first.facts_created, input.facts) << CountsOf(first);
+    ASSERT_EQ(first.errors.size(), input.error_lines.size()) << CountsOf(first);
+    for (size_t i = 0; i < first.errors.size(); ++i) {
+      EXPECT_TRUE(absl::StartsWith(first.errors[i],
+                                   absl::StrCat(input.name, ":", input.error_lines[i], ": ")))
+          << first.errors[i];
+    }
+    // From now on every good line is unchanged: each split must say the same.
+    const std::string expected = CountsOf(ImportPieces(*store_, input.name, {input.text}, options));
+    for (size_t at = 0; at <= input.text.size(); ++at) {
+      const absl::string_view text = input.text;
+      EXPECT_EQ(CountsOf(ImportPieces(*store_, input.name, {text.substr(0, at), text.substr(at)},
+                                      options)),
+                expected)
+          << "split at byte " << at;
+    }
+    std::vector<absl::string_view> bytes;
+    for (size_t i = 0; i < input.text.size(); ++i) {
+      bytes.push_back(absl::string_view(input.text).substr(i, 1));
+    }
+    EXPECT_EQ(CountsOf(ImportPieces(*store_, input.name, bytes, options)), expected)
+        << "a byte at a time";
+  }
+}
+
+TEST_F(ImporterTest, OverlongLinesAreRejectedAndTheRestImported) {
+  ImportOptions options;
+  options.max_line_bytes = 60;
+  const std::string long_actor(80, 'x');
+  const std::string tsv = absl::StrCat("date\tsource\trelation\ttarget\n",
+                                       "2014-03-01\tIran\tMake a visit\tRussia\n",
+                                       "2014-03-02\t", long_actor, "\tMake a visit\tRussia\n",
+                                       "2014-03-03\tIran\tMake a visit\tChina\n");
+  // Pieces of 7 bytes: the long line never sits whole in one piece.
+  std::vector<absl::string_view> pieces;
+  for (size_t at = 0; at < tsv.size(); at += 7) {
+    pieces.push_back(absl::string_view(tsv).substr(at, 7));
+  }
+  ImportSummary summary = ImportPieces(*store_, "long.tsv", pieces, options);
+  EXPECT_EQ(summary.lines, 3);
+  EXPECT_EQ(summary.facts_created, 2);
+  ASSERT_EQ(summary.errors.size(), 1u) << DescribeSummary(summary);
+  EXPECT_EQ(summary.errors[0],
+            "long.tsv:3: line: is longer than 60 bytes (a missing line break?)");
+
+  // A quote that never closes: the record is rejected at its first line once
+  // it is too long, and reading goes on after the line where that happened.
+  const std::string csv = "date,source,event,target\n"
+                          "2014-04-01,\"Iran,Make a visit,Russia\n"  // 2: opens a quote
+                          "2014-04-02,Iran,Make a visit,China\n"      // 3: past 60 bytes
+                          "2014-04-03,Iran,Make a visit,Turkey\n"     // 4: read again
+                          "2014-04-04,Iran,Make a visit,Syria\n";
+  summary = ImportPieces(*store_, "quote.csv", {csv}, options);
+  EXPECT_EQ(summary.lines, 3);
+  EXPECT_EQ(summary.facts_created, 2);
+  ASSERT_EQ(summary.errors.size(), 1u) << DescribeSummary(summary);
+  EXPECT_EQ(summary.errors[0],
+            "quote.csv:2: line: is longer than 60 bytes (a missing line break or an unclosed "
+            "quote?)");
+
+  // An overlong header leaves nothing to import.
+  summary = ImportPieces(*store_, "header.tsv", {long_actor, "\n2014\tIran\t042\tChina\n"},
+                         options);
+  EXPECT_TRUE(summary.stopped);
+  EXPECT_EQ(summary.facts_created, 0);
+  ASSERT_EQ(summary.errors.size(), 1u) << DescribeSummary(summary);
+  EXPECT_TRUE(absl::StartsWith(summary.errors[0], "header.tsv:1: header: is longer than 60"))
+      << summary.errors[0];
+}
+
+TEST_F(ImporterTest, ImporterChecksItsStartAndIsDoneAfterFinish) {
+  EXPECT_FALSE(Importer::Start(*store_, {}, "events.txt").ok());  // no format
+  ImportOptions bad_source;
+  bad_source.source_id = "no spaces";
+  auto rejected = Importer::Start(*store_, bad_source, "events.tsv");
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_TRUE(absl::StartsWith(rejected.status().message(), "source id: ")) << rejected.status();
+
+  auto importer = Importer::Start(*store_, {}, "dir/events.tsv");
+  ASSERT_TRUE(importer.ok()) << importer.status();
+  auto source = store_->GetSource("events.tsv");  // the file's name, created at the start
+  ASSERT_TRUE(source.ok()) << source.status();
+  EXPECT_EQ(source->location(), "dir/events.tsv");
+  ASSERT_TRUE((*importer)->Feed("2014-05-01\tIran\t042\tChina").ok());
+  auto summary = (*importer)->Finish();
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->facts_created, 1);
+  EXPECT_EQ(summary->path, "dir/events.tsv");
+  EXPECT_EQ((*importer)->Feed("more").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*importer)->Finish().status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 // The real ICEWS 2014 sample into a seeded store: twice, with the same
 // counts, and on the seeds' state vertices.
 TEST_F(ImporterTest, IcewsSampleImportsOnceAndMeetsTheSeeds) {

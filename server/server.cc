@@ -186,13 +186,7 @@ int RunImport(const ServerOptions& options) {
   const bool tty = isatty(STDERR_FILENO) == 1;
   if (tty) {
     import.progress = [](const importer::Progress& p) {
-      const double seconds = absl::ToDoubleSeconds(p.elapsed);
-      const double rate = seconds > 0 ? static_cast<double>(p.lines) / seconds : 0;
-      const double byte_rate = seconds > 0 ? static_cast<double>(p.bytes) / seconds : 0;
-      const double eta =
-          byte_rate > 0 ? static_cast<double>(p.total_bytes - p.bytes) / byte_rate : 0;
-      std::fprintf(stderr, "\r%lld rows, %.0f rows/s, ETA %.0f s   ",
-                   static_cast<long long>(p.lines), rate, eta);
+      std::fprintf(stderr, "\r%s   ", importer::DescribeProgress(p).c_str());
       std::fflush(stderr);
     };
   }

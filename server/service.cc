@@ -1,11 +1,13 @@
 #include "server/service.h"
 
+#include <chrono>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/time_util.h"
+#include "import/importer.h"
 #include "server/page_token.h"
 #include "server/status.h"
 #include "storage/dates.h"
@@ -34,6 +36,52 @@ grpc::Status AbandonedStatus() {
 
 grpc::Status Invalid(const std::string& message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+}
+
+// Makes a stream's writes visible however the call ends.
+class PublishOnExit {
+ public:
+  explicit PublishOnExit(const std::function<void()>& publish) : publish_(publish) {}
+  ~PublishOnExit() { publish_(); }
+
+ private:
+  const std::function<void()>& publish_;
+};
+
+// The importer's options for an Import header, or INVALID_ARGUMENT naming
+// the header's field at fault.
+absl::StatusOr<importer::ImportOptions> ImportOptionsOf(const v1::ImportHeader& header,
+                                                        const ServiceLimits& limits) {
+  constexpr size_t kMaxFileNameBytes = 1024;
+  const std::string& name = header.file_name();
+  if (name.empty()) return absl::InvalidArgumentError("header.file_name: is empty");
+  if (name.size() > kMaxFileNameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("header.file_name: is longer than ", kMaxFileNameBytes, " bytes"));
+  }
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError("header.file_name: contains a control character");
+    }
+  }
+  importer::ImportOptions options;
+  if (!v1::ImportFormat_IsValid(header.format())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("header.format: unknown format ", header.format()));
+  }
+  auto format = importer::DetectFormat(name, importer::FromProto(header.format()));
+  if (!format.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("header.format: is unspecified and ", format.status().message()));
+  }
+  options.format = *format;
+  if (!header.source_id().empty()) {
+    if (auto s = storage::ValidateId(header.source_id(), "header.source_id"); !s.ok()) return s;
+    options.source_id = header.source_id();
+  }
+  options.strict = header.strict();
+  options.max_errors = static_cast<size_t>(limits.max_reported_rejections);
+  return options;
 }
 
 }  // namespace
@@ -81,11 +129,7 @@ grpc::Status WriteService::RecordFact(grpc::ServerContext* context,
 grpc::Status WriteService::RecordFacts(grpc::ServerContext* context,
                                        grpc::ServerReader<v1::RecordFactsRequest>* reader,
                                        v1::RecordFactsResponse* response) {
-  // However the stream ends, what it recorded becomes visible.
-  struct PublishOnExit {
-    const std::function<void()>& publish;
-    ~PublishOnExit() { publish(); }
-  } publish_on_exit{published_};
+  const PublishOnExit publish_on_exit(published_);
   v1::RecordFactsRequest request;
   bool strict = false;
   int64_t index = 0;
@@ -134,6 +178,65 @@ grpc::Status WriteService::RetractFact(grpc::ServerContext* context,
   if (!result.ok()) return ToGrpc(result.status());
   published_();
   *response->mutable_record() = std::move(result->fact);
+  return grpc::Status::OK;
+}
+
+grpc::Status WriteService::Import(grpc::ServerContext* context,
+                                  grpc::ServerReader<v1::ImportRequest>* reader,
+                                  v1::ImportResponse* response) {
+  v1::ImportRequest request;
+  if (!reader->Read(&request) || !request.has_header()) {
+    return Invalid("header: is missing (the first message carries the header, the chunks follow)");
+  }
+  auto options = ImportOptionsOf(request.header(), limits_);
+  if (!options.ok()) return ToGrpc(options.status());
+  std::unique_lock import_lock(import_mutex_, std::defer_lock);
+  while (!import_lock.try_lock_for(std::chrono::milliseconds(100))) {
+    if (Abandoned(context)) return AbandonedStatus();
+  }
+  const PublishOnExit publish_on_exit(published_);
+  auto importer = importer::Importer::Start(*store_, *std::move(options),
+                                            request.header().file_name());
+  if (!importer.ok()) return ToGrpc(importer.status());
+  int64_t total_bytes = 0;
+  int64_t lines_published = 0;
+  const grpc::Status abandoned(grpc::StatusCode::DEADLINE_EXCEEDED,
+                               "the call's deadline passed or it was cancelled during the "
+                               "import; the batches of lines applied before stay imported");
+  for (int64_t index = 1; !(*importer)->stopped() && reader->Read(&request); ++index) {
+    if (Abandoned(context)) return abandoned;
+    if (request.has_header()) {
+      return Invalid(absl::StrCat("header: is repeated in message ", index,
+                                  "; only the first message carries it"));
+    }
+    if (request.item_case() != v1::ImportRequest::kChunk) {
+      return Invalid(absl::StrCat("chunk: is missing in message ", index));
+    }
+    const int64_t chunk_bytes = static_cast<int64_t>(request.chunk().size());
+    if (chunk_bytes > limits_.max_import_chunk_bytes) {
+      return Invalid(absl::StrCat("chunk: message ", index, " carries ", chunk_bytes,
+                                  " bytes; at most ", limits_.max_import_chunk_bytes,
+                                  " are allowed"));
+    }
+    total_bytes += chunk_bytes;
+    if (total_bytes > limits_.max_import_bytes) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("an Import stream may carry at most ",
+                                       limits_.max_import_bytes,
+                                       " bytes; split the file or import it offline "
+                                       "(entented --import)"));
+    }
+    if (auto s = (*importer)->Feed(request.chunk()); !s.ok()) return ToGrpc(s);
+    if ((*importer)->lines() - lines_published >= limits_.stream_publish_every) {
+      published_();
+      lines_published = (*importer)->lines();
+    }
+  }
+  // A stream cut short ends inside a line that must not be read as the last.
+  if (Abandoned(context)) return abandoned;
+  auto summary = (*importer)->Finish();
+  if (!summary.ok()) return ToGrpc(summary.status());
+  *response = importer::ToProto(*summary);
   return grpc::Status::OK;
 }
 

@@ -5,9 +5,9 @@
 #define ENTENTE_SERVER_SERVICE_H_
 
 #include <cstdint>
-#include <memory>
-
 #include <functional>
+#include <memory>
+#include <mutex>
 
 #include "entente/v1/admin_service.grpc.pb.h"
 #include "entente/v1/query_service.grpc.pb.h"
@@ -32,8 +32,14 @@ struct ServiceLimits {
   // Rejections listed in a RecordFacts summary. Default: 100.
   int32_t max_reported_rejections = 100;
   // A RecordFacts stream makes its facts visible to queries every this
-  // many facts (and at its end). Default: 10000.
+  // many facts, an Import every this many lines (and both at their end).
+  // Default: 10000.
   int32_t stream_publish_every = 10000;
+  // Import: bytes of one chunk message, and of one stream (a larger file is
+  // split, or imported offline with `entented --import`). Default: 4 MiB,
+  // 16 GiB. Requests are held to max_message_bytes (server.h) as well.
+  int64_t max_import_chunk_bytes = 4 << 20;
+  int64_t max_import_bytes = int64_t{16} << 30;
   // Graph queries: seeds per neighborhood, neighbors and facts returned,
   // hops, k, facts per hop, entities per timeline, facts streamed.
   int32_t max_seeds = 100;
@@ -65,11 +71,17 @@ class WriteService final : public v1::WriteService::Service {
                            v1::RecordFactsResponse* response) override;
   grpc::Status RetractFact(grpc::ServerContext* context, const v1::RetractFactRequest* request,
                            v1::RetractFactResponse* response) override;
+  grpc::Status Import(grpc::ServerContext* context, grpc::ServerReader<v1::ImportRequest>* reader,
+                      v1::ImportResponse* response) override;
 
  private:
   storage::Store* store_;
   ServiceLimits limits_;
   std::function<void()> published_;
+  // Imports run one at a time: an importer picks ids for the entities it
+  // creates from what the store holds, and two at once could pick the same
+  // id for different names.
+  std::timed_mutex import_mutex_;
 };
 
 class ReadService final : public v1::ReadService::Service {

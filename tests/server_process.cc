@@ -13,6 +13,16 @@
 
 namespace entente::testing {
 namespace fs = std::filesystem;
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
 
 TempDir::TempDir() {
   std::random_device random;
@@ -69,21 +79,20 @@ ServerProcess::~ServerProcess() { Stop(); }
 
 std::string ServerProcess::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
-std::string ServerProcess::log() const {
-  std::ifstream in(log_path_);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string ServerProcess::log() const { return ReadFile(log_path_); }
 
-RunResult RunEntented(const std::vector<std::string>& args, const std::string& log_path) {
-  std::vector<std::string> argv_strings = {EntentedPath()};
+RunResult RunProgram(const std::string& program, const std::vector<std::string>& args,
+                     const std::string& log_path) {
+  std::vector<std::string> argv_strings = {program};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  const std::string out_path = log_path + ".out";
   RunResult result;
   const pid_t pid = fork();
   if (pid == 0) {
     FILE* log = std::fopen(log_path.c_str(), "w");
     if (log != nullptr) dup2(fileno(log), STDERR_FILENO);
+    FILE* out = std::fopen(out_path.c_str(), "w");
+    if (out != nullptr) dup2(fileno(out), STDOUT_FILENO);
     std::vector<char*> argv;
     for (auto& a : argv_strings) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -94,11 +103,13 @@ RunResult RunEntented(const std::vector<std::string>& args, const std::string& l
   if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
     result.exit_status = WEXITSTATUS(status);
   }
-  std::ifstream in(log_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  result.stderr_text = text.str();
+  result.stdout_text = ReadFile(out_path);
+  result.stderr_text = ReadFile(log_path);
   return result;
+}
+
+RunResult RunEntented(const std::vector<std::string>& args, const std::string& log_path) {
+  return RunProgram(EntentedPath(), args, log_path);
 }
 
 int ServerProcess::Stop() {

@@ -42,12 +42,16 @@ class ServerProcess {
   std::string log_path_;
 };
 
-// Runs `entented args...` to completion (for one-shot modes such as
-// --import), with stderr captured to a file beside `log_path`.
+// Runs `program args...` to completion, with stderr captured to the file
+// `log_path` and stdout to `log_path` + ".out".
 struct RunResult {
   int exit_status = -1;  // -1: did not exit normally
+  std::string stdout_text;
   std::string stderr_text;
 };
+RunResult RunProgram(const std::string& program, const std::vector<std::string>& args,
+                     const std::string& log_path);
+// The same for entented (one-shot modes such as --import).
 RunResult RunEntented(const std::vector<std::string>& args, const std::string& log_path);
 
 // Path of the entented binary under test (set by CMake).
