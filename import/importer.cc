@@ -21,6 +21,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "graph/cameo.h"
 #include "import/records.h"
+#include "storage/fact_loader.h"
 #include "storage/names.h"
 #include "storage/validate.h"
 
@@ -78,7 +79,10 @@ struct PendingLine {
 class Importer::Impl {
  public:
   Impl(storage::Store& store, ImportOptions options, ImportSummary summary)
-      : store_(store), options_(std::move(options)), summary_(std::move(summary)) {}
+      : store_(store),
+        options_(std::move(options)),
+        summary_(std::move(summary)),
+        loader_(store) {}
 
   absl::Status CreateSource();
   absl::Status Feed(absl::string_view bytes);
@@ -115,6 +119,9 @@ class Importer::Impl {
   storage::Store& store_;
   const ImportOptions options_;
   ImportSummary summary_;
+  // Facts go to the store in large sorted runs, not through the apply path:
+  // an import is many facts at once (docs/import.md, "How facts are written").
+  storage::FactLoader loader_;
 
   // Column of each field, and the header text of each column.
   bool have_header_ = false;
@@ -213,10 +220,13 @@ absl::StatusOr<ImportSummary> Importer::Impl::Finish() {
     Reject(1, "header: the file is empty (a CSV file starts with a header naming its columns)");
   }
   if (status.ok()) status = Flush();
+  if (status.ok()) status = loader_.Flush();
   if (!status.ok()) {
     failed_ = status;
     return status;
   }
+  summary_.facts_created = loader_.created();
+  summary_.unchanged = loader_.unchanged();
   MaybeReportProgress(true);
   summary_.elapsed = absl::Now() - start_;
   return std::move(summary_);
@@ -613,11 +623,20 @@ absl::Status Importer::Impl::MaybeFlush() {
 
 absl::Status Importer::Impl::Flush() {
   if (pending_.empty()) return absl::OkStatus();
+  // New entities first, in one batch through the apply path; then the facts
+  // that need them, to the loader.
+  std::vector<v1::Mutation> entities;
+  std::vector<size_t> entity_result(mutations_.size());
+  for (size_t i = 0; i < mutations_.size(); ++i) {
+    if (!mutations_[i].has_upsert_entity()) continue;
+    entity_result[i] = entities.size();
+    entities.push_back(std::move(mutations_[i]));
+  }
   std::vector<absl::StatusOr<storage::ApplyResult>> results;
-  if (!mutations_.empty()) results = store_.ApplyBatch(std::move(mutations_), options_.strict);
-  mutations_.clear();
+  if (!entities.empty()) results = store_.ApplyBatch(std::move(entities), options_.strict);
   std::vector<PendingLine> lines = std::move(pending_);
   pending_.clear();
+  absl::Status status;
   for (const PendingLine& line : lines) {
     if (done()) break;
     if (!line.error.empty()) {
@@ -626,22 +645,24 @@ absl::Status Importer::Impl::Flush() {
       continue;
     }
     for (size_t i : line.entity_indices) {
-      if (results[i].ok() && results[i]->created) ++summary_.entities_created;
+      const auto& result = results[entity_result[i]];
+      if (result.ok() && result->created) ++summary_.entities_created;
     }
-    const auto& result = results[line.fact_index];
-    if (result.ok()) {
-      ++(result->created ? summary_.facts_created : summary_.unchanged);
-      continue;
+    status = loader_.Add(std::move(*mutations_[line.fact_index].mutable_record_fact()));
+    if (status.ok()) continue;
+    if (status.code() != absl::StatusCode::kInvalidArgument &&
+        status.code() != absl::StatusCode::kNotFound) {
+      // The store failed (I/O): the run being written is not stored.
+      break;
     }
-    if (result.status().code() != absl::StatusCode::kInvalidArgument &&
-        result.status().code() != absl::StatusCode::kNotFound &&
-        result.status().code() != absl::StatusCode::kAborted) {
-      // The store failed (I/O): nothing of this batch was written.
-      return absl::Status(result.status().code(), absl::StrCat(summary_.path, ":", line.line,
-                                                               ": ", result.status().message()));
-    }
-    Reject(line.line, result.status().message());
+    Reject(line.line, status.message());
+    status = absl::OkStatus();
     if (done()) summary_.lines = line.ordinal;
+  }
+  mutations_.clear();
+  if (status.ok() && done()) status = loader_.Flush();  // strict: stop here
+  if (!status.ok()) {
+    return absl::Status(status.code(), absl::StrCat(summary_.path, ": ", status.message()));
   }
   return absl::OkStatus();
 }
