@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
@@ -412,6 +413,10 @@ absl::StatusOr<bool> LiveGraph::LoadImage(storage::Store& store, const std::stri
   });
   if (!s.ok()) return s;
   build_stats_.replayed = replayed;
+  if (replayed == 0) {
+    image_path_ = path;
+    image_log_sequence_ = image->log_sequence;
+  }
   return true;
 }
 
@@ -439,9 +444,16 @@ void LiveGraph::Replay(const v1::Mutation& mutation) {
   OnApplied(mutation, result);
 }
 
-absl::Status LiveGraph::SaveImage(const std::string& path) {
+absl::Status LiveGraph::SaveImage(const std::string& path, bool* written) {
+  if (written != nullptr) *written = false;
   if (store_ == nullptr) return absl::FailedPreconditionError("the graph follows no store");
   std::lock_guard lock(mu_);
+  const uint64_t log_sequence = store_->LogSequence();
+  std::error_code ec;
+  if (path == image_path_ && log_sequence == image_log_sequence_ &&
+      std::filesystem::exists(path, ec)) {
+    return absl::OkStatus();
+  }
   State& state = *state_;
   if (!state.recent_facts.empty()) {
     // The image holds one layer: fold the recent facts into the base.
@@ -451,8 +463,15 @@ absl::Status LiveGraph::SaveImage(const std::string& path) {
     state.recent_participants.clear();
     state.dirty = true;
   }
-  return WriteImage(path, *state.vertices, *state.base, *state.retractions,
-                    store_->LogSequence(), StoreId(*store_));
+  if (auto s = WriteImage(path, *state.vertices, *state.base, *state.retractions, log_sequence,
+                         StoreId(*store_));
+      !s.ok()) {
+    return s;
+  }
+  image_path_ = path;
+  image_log_sequence_ = log_sequence;
+  if (written != nullptr) *written = true;
+  return absl::OkStatus();
 }
 
 std::shared_ptr<const Snapshot> LiveGraph::snapshot() const { return current_.load(); }

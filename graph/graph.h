@@ -151,8 +151,10 @@ class LiveGraph {
 
   // Writes the graph as an image for a later Build (atomically: a crash
   // leaves the previous image or none). Call it with writes stopped, so that
-  // the image and the log sequence it records agree — at shutdown.
-  absl::Status SaveImage(const std::string& path);
+  // the image and the log sequence it records agree — at shutdown. Nothing
+  // is written when `path` already holds the graph as it is (read or saved
+  // there, nothing logged since); *written says which.
+  absl::Status SaveImage(const std::string& path, bool* written = nullptr);
 
   // The current snapshot; never null.
   std::shared_ptr<const Snapshot> snapshot() const;
@@ -192,6 +194,10 @@ class LiveGraph {
   std::mutex mu_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
   BuildStats build_stats_;
+  // The image this graph was read from or last saved to, and the log
+  // sequence it holds.
+  std::string image_path_;
+  uint64_t image_log_sequence_ = 0;
 };
 
 }  // namespace entente::graph

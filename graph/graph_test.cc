@@ -365,7 +365,11 @@ TEST_F(GraphTest, ImageThenLogGivesTheGraphAFullBuildGives) {
   const std::string doomed = Link({"A", "C"}, Date(2005, 6, 1));
   const std::string image = (path_ / "graph.image").string();
   Graph();
-  ASSERT_TRUE(graph_->SaveImage(image).ok());
+  bool written = false;
+  ASSERT_TRUE(graph_->SaveImage(image, &written).ok());
+  EXPECT_TRUE(written);
+  ASSERT_TRUE(graph_->SaveImage(image, &written).ok());
+  EXPECT_FALSE(written);  // nothing changed since
   // After the image: a new entity, new facts, a retraction.
   AddEntity("G", v1::ENTITY_KIND_ORGANIZATION);
   Link({"G", "A"}, Date(2020, 1, 2));

@@ -141,9 +141,12 @@ absl::Status RunServer(const ServerOptions& options) {
   server.reset();
   {
     const absl::Time start = absl::Now();
-    if (auto s = (*graph)->SaveImage(image_path); s.ok()) {
-      Log(absl::StrFormat("saved the graph image in %.3f s",
-                          absl::ToDoubleSeconds(absl::Now() - start)));
+    bool written = false;
+    if (auto s = (*graph)->SaveImage(image_path, &written); s.ok()) {
+      if (written) {
+        Log(absl::StrFormat("saved the graph image in %.3f s",
+                            absl::ToDoubleSeconds(absl::Now() - start)));
+      }
     } else {
       Log(absl::StrCat("could not save the graph image (the next start builds the graph): ",
                        s.message()));
