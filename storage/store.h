@@ -7,7 +7,9 @@
 // all of its index entries, its counters and a log entry in one WriteBatch,
 // so a reader never sees a fact without its index entries and a crash never
 // leaves half of one. Writes are serialized; reads run concurrently with
-// writes and never block.
+// writes and never block. Bulk imports use the one other way in,
+// storage::FactLoader (fact_loader.h): the same validation, records, index
+// entries, counters and log records, written as ingested SST files.
 //
 // Fact ids are derived from the fact's content (including its source), so
 // applying the same fact twice changes nothing. Retractions add to a fact's
