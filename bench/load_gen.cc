@@ -374,11 +374,11 @@ Record Call(Stubs& stubs, const Query& q, std::chrono::milliseconds deadline) {
   grpc::Status status;
   if (const auto* timeline = std::get_if<v1::GetTimelineRequest>(&q.request)) {
     auto reader = stubs.query->GetTimeline(&context, *timeline);
-    v1::GetTimelineResponse item;
+    v1::GetTimelineResponse message;
     int64_t facts = 0, bytes = 0;
-    while (reader->Read(&item)) {
-      facts += item.has_fact();
-      bytes += static_cast<int64_t>(item.ByteSizeLong());
+    while (reader->Read(&message)) {
+      facts += message.facts_size();
+      bytes += static_cast<int64_t>(message.ByteSizeLong());
     }
     status = reader->Finish();
     rec.size = static_cast<float>(facts);
