@@ -34,3 +34,11 @@ function(entente_proto_library name)
                     IMPORT_DIRS ${CMAKE_CURRENT_SOURCE_DIR}
                     PROTOC_OUT_DIR ${CMAKE_CURRENT_BINARY_DIR})
 endfunction()
+
+# entente_fast_malloc(TARGET): links jemalloc into an executable when it was
+# found and the build has no sanitizers.
+function(entente_fast_malloc target)
+  if(JEMALLOC_FOUND AND NOT ENTENTE_SANITIZE)
+    target_link_libraries(${target} PRIVATE PkgConfig::JEMALLOC)
+  endif()
+endfunction()

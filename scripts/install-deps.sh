@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   librocksdb-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libboost-graph-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libjemalloc-dev
   python3 python3-grpcio python3-protobuf python3-pytest
 )
 # Machines that already have Node.js (from Debian or elsewhere) keep it.
