@@ -368,14 +368,19 @@ grpc::ServerUnaryReactor* QueryService::GetNeighborhood(grpc::CallbackServerCont
     query.deadline = DeadlineOf(context);
     auto result = graph::Neighborhood(*snapshot, query);
     if (!result.ok()) return ToGrpc(result.status());
-    for (const auto& n : result->neighbors) {
+    std::vector<std::string> ids;
+    ids.reserve(result->neighbors.size());
+    for (const auto& n : result->neighbors) ids.emplace_back(snapshot->id(n.vertex));
+    auto entities = store_->GetEntities(ids);  // for the names: one batched read
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const auto& n = result->neighbors[i];
       auto* out = response->add_neighbors();
-      out->set_entity_id(std::string(snapshot->id(n.vertex)));
+      out->set_entity_id(std::move(ids[i]));
       out->set_kind(snapshot->kind(n.vertex));
       out->set_distance(n.distance);
       out->set_fact_count(n.fact_count);
-      if (auto entity = store_->GetEntity(snapshot->id(n.vertex)); entity.ok()) {
-        out->set_name(entity->name());
+      if (entities.ok() && (*entities)[i]) {
+        out->set_name(std::move(*(*entities)[i]->mutable_name()));
       }
     }
     for (const auto& c : result->connections) {

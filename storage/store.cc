@@ -152,6 +152,8 @@ class Store::Impl {
   absl::StatusOr<v1::Source> GetSource(absl::string_view id) const;
   absl::StatusOr<v1::FactRecord> GetFact(absl::string_view id) const;
   absl::StatusOr<std::vector<v1::FactRecord>> GetFacts(const std::vector<std::string>& ids) const;
+  absl::StatusOr<std::vector<std::optional<v1::Entity>>> GetEntities(
+      const std::vector<std::string>& ids) const;
   absl::StatusOr<std::vector<NameMatch>> Resolve(absl::string_view text, size_t limit) const;
   absl::StatusOr<FactPage> ListFacts(const FactQuery& query) const;
   template <typename Message>
@@ -168,6 +170,10 @@ class Store::Impl {
   absl::Status LoadState();
   template <typename Message>
   absl::StatusOr<std::optional<Message>> Read(Family family, absl::string_view key) const;
+  // Read of many keys in one MultiGet, in the order of `keys`.
+  template <typename Message>
+  absl::StatusOr<std::vector<std::optional<Message>>> ReadMany(
+      Family family, const std::vector<rocksdb::Slice>& keys) const;
   // Read for the write path: sees the batch being built (pending_) over the
   // database, so a mutation sees those before it in the same batch.
   template <typename Message>
@@ -343,6 +349,26 @@ absl::StatusOr<std::optional<Message>> Store::Impl::Read(Family family,
                                             " record cannot be parsed"));
   }
   return std::optional<Message>(std::move(message));
+}
+
+template <typename Message>
+absl::StatusOr<std::vector<std::optional<Message>>> Store::Impl::ReadMany(
+    Family family, const std::vector<rocksdb::Slice>& keys) const {
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), cf(family), keys.size(), keys.data(), values.data(),
+                statuses.data());
+  std::vector<std::optional<Message>> messages(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading records");
+    if (!messages[i].emplace().ParseFromArray(values[i].data(),
+                                              static_cast<int>(values[i].size()))) {
+      return absl::DataLossError(absl::StrCat("a stored ", Message::descriptor()->name(),
+                                              " record cannot be parsed"));
+    }
+  }
+  return messages;
 }
 
 template <typename Message>
@@ -974,24 +1000,30 @@ absl::StatusOr<std::vector<v1::FactRecord>> Store::Impl::GetFacts(
     binary[i] = std::move(*id);
     keys.emplace_back(binary[i]);
   }
-  std::vector<rocksdb::PinnableSlice> values(ids.size());
-  std::vector<rocksdb::Status> statuses(ids.size());
-  db_->MultiGet(rocksdb::ReadOptions(), cf(kFacts), keys.size(), keys.data(), values.data(),
-                statuses.data());
+  auto found = ReadMany<v1::FactRecord>(kFacts, keys);
+  if (!found.ok()) return found.status();
   std::vector<v1::FactRecord> records(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (statuses[i].IsNotFound()) return absl::NotFoundError(absl::StrCat("no fact ", ids[i]));
-    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading facts");
-    if (!records[i].ParseFromArray(values[i].data(), static_cast<int>(values[i].size()))) {
-      return absl::DataLossError("a fact record is malformed");
-    }
+    if (!(*found)[i]) return absl::NotFoundError(absl::StrCat("no fact ", ids[i]));
+    records[i] = std::move(*(*found)[i]);
   }
   return records;
+}
+
+absl::StatusOr<std::vector<std::optional<v1::Entity>>> Store::Impl::GetEntities(
+    const std::vector<std::string>& ids) const {
+  std::vector<rocksdb::Slice> keys(ids.begin(), ids.end());
+  return ReadMany<v1::Entity>(kEntities, keys);
 }
 
 absl::StatusOr<std::vector<v1::FactRecord>> Store::GetFacts(
     const std::vector<std::string>& ids) const {
   return impl_->GetFacts(ids);
+}
+
+absl::StatusOr<std::vector<std::optional<v1::Entity>>> Store::GetEntities(
+    const std::vector<std::string>& ids) const {
+  return impl_->GetEntities(ids);
 }
 
 absl::StatusOr<v1::FactRecord> Store::GetFact(absl::string_view id) const {

@@ -163,6 +163,10 @@ class Store {
   // Many facts in one batched read, in the order of `ids`; NOT_FOUND names
   // the first missing id.
   absl::StatusOr<std::vector<v1::FactRecord>> GetFacts(const std::vector<std::string>& ids) const;
+  // Many entities in one batched read, in the order of `ids`; nullopt for an
+  // id that names no entity.
+  absl::StatusOr<std::vector<std::optional<v1::Entity>>> GetEntities(
+      const std::vector<std::string>& ids) const;
 
   // Exact matches of the normalized text on ids, names and aliases; when
   // there are none, prefix matches. At most `limit` distinct entities.

@@ -378,6 +378,19 @@ TEST_F(StoreTest, GetFactsReadsManyInOrder) {
   EXPECT_TRUE(store_->GetFacts({})->empty());
 }
 
+TEST_F(StoreTest, GetEntitiesReadsManyInOrder) {
+  AddStates();
+  auto entities = store_->GetEntities({"RUS", "ATLANTIS", "IRN"});
+  ASSERT_TRUE(entities.ok()) << entities.status();
+  ASSERT_EQ(entities->size(), 3u);
+  ASSERT_TRUE((*entities)[0].has_value());
+  EXPECT_EQ((*entities)[0]->id(), "RUS");
+  EXPECT_FALSE((*entities)[1].has_value());
+  ASSERT_TRUE((*entities)[2].has_value());
+  EXPECT_EQ((*entities)[2]->id(), "IRN");
+  EXPECT_TRUE(store_->GetEntities({})->empty());
+}
+
 TEST_F(StoreTest, StatsCountByKindAndType) {
   AddStates();
   ASSERT_TRUE(store_->RecordFact(Meeting("IRN", "RUS", Date(2001, 3))).ok());
