@@ -289,6 +289,9 @@ absl::Status Store::Impl::Open() {
   db_options.keep_log_file_num = 5;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  if (options_.row_cache_bytes > 0) {
+    db_options.row_cache = rocksdb::NewLRUCache(options_.row_cache_bytes);
+  }
   rocksdb::ColumnFamilyOptions family_options;
   family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;

@@ -50,6 +50,10 @@ struct StoreOptions {
   bool sync_writes = false;
   // RocksDB block cache for reads. Default: 64 MiB.
   size_t block_cache_bytes = 64 << 20;
+  // RocksDB row cache: the values of recent point reads, which then skip the
+  // index and block search (a timeline reads every fact it returns). 0 turns
+  // it off. Default: 0.
+  size_t row_cache_bytes = 0;
   // Source of record times; tests substitute a fixed clock. Default: now.
   std::function<absl::Time()> clock;
 };
