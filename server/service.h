@@ -100,7 +100,11 @@ class ReadService final : public v1::ReadService::CallbackService {
   ServiceLimits limits_;
 };
 
-class QueryService final : public v1::QueryService::CallbackService {
+// GetTimeline is a raw method (request and messages as bytes): it passes the
+// stored fact records on without parsing them (query_service.cc).
+class QueryService final
+    : public v1::QueryService::WithRawCallbackMethod_GetTimeline<
+          v1::QueryService::CallbackService> {
  public:
   QueryService(const graph::LiveGraph* graph, const storage::Store* store,
                const ServiceLimits& limits)
@@ -111,8 +115,8 @@ class QueryService final : public v1::QueryService::CallbackService {
   grpc::ServerUnaryReactor* FindPaths(grpc::CallbackServerContext* context,
                                       const v1::FindPathsRequest* request,
                                       v1::FindPathsResponse* response) override;
-  grpc::ServerWriteReactor<v1::GetTimelineResponse>* GetTimeline(
-      grpc::CallbackServerContext* context, const v1::GetTimelineRequest* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* GetTimeline(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes) override;
   grpc::ServerUnaryReactor* GetRelationshipState(
       grpc::CallbackServerContext* context, const v1::GetRelationshipStateRequest* request,
       v1::GetRelationshipStateResponse* response) override;

@@ -152,6 +152,8 @@ class Store::Impl {
   absl::StatusOr<v1::Source> GetSource(absl::string_view id) const;
   absl::StatusOr<v1::FactRecord> GetFact(absl::string_view id) const;
   absl::StatusOr<std::vector<v1::FactRecord>> GetFacts(const std::vector<std::string>& ids) const;
+  absl::StatusOr<std::vector<std::string>> GetSerializedFacts(
+      const std::vector<std::string>& ids) const;
   absl::StatusOr<std::vector<std::optional<v1::Entity>>> GetEntities(
       const std::vector<std::string>& ids) const;
   absl::StatusOr<std::vector<NameMatch>> Resolve(absl::string_view text, size_t limit) const;
@@ -170,10 +172,16 @@ class Store::Impl {
   absl::Status LoadState();
   template <typename Message>
   absl::StatusOr<std::optional<Message>> Read(Family family, absl::string_view key) const;
-  // Read of many keys in one MultiGet, in the order of `keys`.
-  template <typename Message>
-  absl::StatusOr<std::vector<std::optional<Message>>> ReadMany(
-      Family family, const std::vector<rocksdb::Slice>& keys) const;
+  // One MultiGet of `keys`: calls visit(i, value) for each key in order,
+  // with nullopt for an absent key; stops at the first error visit returns.
+  absl::Status MultiRead(
+      Family family, const std::vector<rocksdb::Slice>& keys,
+      const std::function<absl::Status(size_t, std::optional<absl::string_view>)>& visit) const;
+  // Reads the records of the facts `ids` (text ids) with one MultiGet and
+  // gives each one's stored bytes to found(i, bytes). INVALID_ARGUMENT names
+  // a malformed id, NOT_FOUND the first missing one.
+  absl::Status ReadFacts(const std::vector<std::string>& ids,
+                         const std::function<absl::Status(size_t, absl::string_view)>& found) const;
   // Read for the write path: sees the batch being built (pending_) over the
   // database, so a mutation sees those before it in the same batch.
   template <typename Message>
@@ -354,24 +362,37 @@ absl::StatusOr<std::optional<Message>> Store::Impl::Read(Family family,
   return std::optional<Message>(std::move(message));
 }
 
+namespace {
+
+// Parses a stored record; DATA_LOSS when it cannot be.
 template <typename Message>
-absl::StatusOr<std::vector<std::optional<Message>>> Store::Impl::ReadMany(
-    Family family, const std::vector<rocksdb::Slice>& keys) const {
+absl::Status ParseStored(absl::string_view bytes, Message* message) {
+  if (message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::OkStatus();
+  }
+  return absl::DataLossError(
+      absl::StrCat("a stored ", Message::descriptor()->name(), " record cannot be parsed"));
+}
+
+}  // namespace
+
+absl::Status Store::Impl::MultiRead(
+    Family family, const std::vector<rocksdb::Slice>& keys,
+    const std::function<absl::Status(size_t, std::optional<absl::string_view>)>& visit) const {
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
   db_->MultiGet(rocksdb::ReadOptions(), cf(family), keys.size(), keys.data(), values.data(),
                 statuses.data());
-  std::vector<std::optional<Message>> messages(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading records");
-    if (!messages[i].emplace().ParseFromArray(values[i].data(),
-                                              static_cast<int>(values[i].size()))) {
-      return absl::DataLossError(absl::StrCat("a stored ", Message::descriptor()->name(),
-                                              " record cannot be parsed"));
+    std::optional<absl::string_view> value;
+    if (statuses[i].ok()) {
+      value = absl::string_view(values[i].data(), values[i].size());
+    } else if (!statuses[i].IsNotFound()) {
+      return FromRocks(statuses[i], "reading records");
     }
+    if (auto s = visit(i, value); !s.ok()) return s;
   }
-  return messages;
+  return absl::OkStatus();
 }
 
 template <typename Message>
@@ -989,8 +1010,9 @@ absl::StatusOr<v1::Entity> Store::GetEntity(absl::string_view id) const {
 absl::StatusOr<v1::Source> Store::GetSource(absl::string_view id) const {
   return impl_->GetSource(id);
 }
-absl::StatusOr<std::vector<v1::FactRecord>> Store::Impl::GetFacts(
-    const std::vector<std::string>& ids) const {
+absl::Status Store::Impl::ReadFacts(
+    const std::vector<std::string>& ids,
+    const std::function<absl::Status(size_t, absl::string_view)>& found) const {
   std::vector<std::string> binary(ids.size());
   std::vector<rocksdb::Slice> keys;
   keys.reserve(ids.size());
@@ -1003,25 +1025,52 @@ absl::StatusOr<std::vector<v1::FactRecord>> Store::Impl::GetFacts(
     binary[i] = std::move(*id);
     keys.emplace_back(binary[i]);
   }
-  auto found = ReadMany<v1::FactRecord>(kFacts, keys);
-  if (!found.ok()) return found.status();
+  return MultiRead(kFacts, keys, [&](size_t i, std::optional<absl::string_view> value) {
+    if (!value) return absl::NotFoundError(absl::StrCat("no fact ", ids[i]));
+    return found(i, *value);
+  });
+}
+
+absl::StatusOr<std::vector<v1::FactRecord>> Store::Impl::GetFacts(
+    const std::vector<std::string>& ids) const {
   std::vector<v1::FactRecord> records(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (!(*found)[i]) return absl::NotFoundError(absl::StrCat("no fact ", ids[i]));
-    records[i] = std::move(*(*found)[i]);
-  }
+  auto s = ReadFacts(ids, [&](size_t i, absl::string_view bytes) {
+    return ParseStored(bytes, &records[i]);
+  });
+  if (!s.ok()) return s;
+  return records;
+}
+
+absl::StatusOr<std::vector<std::string>> Store::Impl::GetSerializedFacts(
+    const std::vector<std::string>& ids) const {
+  std::vector<std::string> records(ids.size());
+  auto s = ReadFacts(ids, [&](size_t i, absl::string_view bytes) {
+    records[i] = std::string(bytes);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   return records;
 }
 
 absl::StatusOr<std::vector<std::optional<v1::Entity>>> Store::Impl::GetEntities(
     const std::vector<std::string>& ids) const {
   std::vector<rocksdb::Slice> keys(ids.begin(), ids.end());
-  return ReadMany<v1::Entity>(kEntities, keys);
+  std::vector<std::optional<v1::Entity>> entities(ids.size());
+  auto s = MultiRead(kEntities, keys, [&](size_t i, std::optional<absl::string_view> bytes) {
+    return bytes ? ParseStored(*bytes, &entities[i].emplace()) : absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return entities;
 }
 
 absl::StatusOr<std::vector<v1::FactRecord>> Store::GetFacts(
     const std::vector<std::string>& ids) const {
   return impl_->GetFacts(ids);
+}
+
+absl::StatusOr<std::vector<std::string>> Store::GetSerializedFacts(
+    const std::vector<std::string>& ids) const {
+  return impl_->GetSerializedFacts(ids);
 }
 
 absl::StatusOr<std::vector<std::optional<v1::Entity>>> Store::GetEntities(

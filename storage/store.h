@@ -167,6 +167,10 @@ class Store {
   // Many facts in one batched read, in the order of `ids`; NOT_FOUND names
   // the first missing id.
   absl::StatusOr<std::vector<v1::FactRecord>> GetFacts(const std::vector<std::string>& ids) const;
+  // GetFacts without parsing: each record as stored, a serialized
+  // v1::FactRecord, for answers that pass records on unchanged.
+  absl::StatusOr<std::vector<std::string>> GetSerializedFacts(
+      const std::vector<std::string>& ids) const;
   // Many entities in one batched read, in the order of `ids`; nullopt for an
   // id that names no entity.
   absl::StatusOr<std::vector<std::optional<v1::Entity>>> GetEntities(

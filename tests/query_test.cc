@@ -4,6 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/client.h"
 #include "gtest/gtest.h"
 #include "storage/dates.h"
@@ -30,6 +32,29 @@ class QueryTest : public ::testing::Test {
     EXPECT_EQ(server_->Stop(), 0);
     delete server_;
     delete dir_;
+  }
+  // Two new states, a and b, for tests that need a dyad of their own.
+  static void AddStatePair(const std::string& a, const std::string& b) {
+    for (const std::string& id : {a, b}) {
+      v1::Entity state;
+      state.set_id(id);
+      state.set_kind(v1::ENTITY_KIND_STATE);
+      state.set_name(absl::StrCat("State ", id));
+      ASSERT_TRUE(client_->UpsertEntity(state).ok());
+    }
+  }
+  // A fact of `type` between a and b on `day`.
+  static v1::Fact PairFact(v1::FactType type, const std::string& a, const std::string& b,
+                           const v1::Date& day) {
+    v1::Fact fact;
+    fact.set_type(type);
+    for (const std::string& id : {a, b}) {
+      auto* party = fact.add_participants();
+      party->set_entity_id(id);
+      party->set_role(v1::PARTICIPANT_ROLE_PARTY);
+    }
+    *fact.mutable_valid_time()->mutable_start() = day;
+    return fact;
   }
   static inline TempDir* dir_ = nullptr;
   static inline ServerProcess* server_ = nullptr;
@@ -95,25 +120,12 @@ TEST_F(QueryTest, IranRussiaTimelineFrom2001To2025) {
 // continuing the one before: facts in time order, then buckets, then the
 // summary in the last message only.
 TEST_F(QueryTest, LongTimelineComesInSeveralMessages) {
-  for (const char* id : {"TLA", "TLB"}) {
-    v1::Entity state;
-    state.set_id(id);
-    state.set_kind(v1::ENTITY_KIND_STATE);
-    state.set_name(absl::StrCat("Timeline state ", id));
-    ASSERT_TRUE(client_->UpsertEntity(state).ok());
-  }
+  AddStatePair("TLA", "TLB");
   constexpr int kFacts = 3000;
   std::vector<v1::Fact> facts;
   for (int i = 0; i < kFacts; ++i) {
-    v1::Fact fact;
-    fact.set_type(v1::FACT_TYPE_MEETING);
-    for (const char* id : {"TLA", "TLB"}) {
-      auto* party = fact.add_participants();
-      party->set_entity_id(id);
-      party->set_role(v1::PARTICIPANT_ROLE_PARTY);
-    }
-    *fact.mutable_valid_time()->mutable_start() = storage::DateOfDay(
-        storage::ToDayNumber(2010, 1, 1) + i / 2);
+    v1::Fact fact = PairFact(v1::FACT_TYPE_MEETING, "TLA", "TLB",
+                             storage::DateOfDay(storage::ToDayNumber(2010, 1, 1) + i / 2));
     fact.set_summary(absl::StrCat("Meeting number ", i, " of two states, with some text to make ",
                                   "the record about as large as a real one."));
     facts.push_back(std::move(fact));
@@ -156,6 +168,35 @@ TEST_F(QueryTest, LongTimelineComesInSeveralMessages) {
   EXPECT_EQ(messages.back().summary().total_facts(), kFacts);
   EXPECT_EQ(messages.back().summary().streamed_facts(), kFacts);
   EXPECT_FALSE(messages.back().summary().truncated());
+}
+
+// A timeline as of a record time shows a fact retracted later, without its
+// retraction; now it does not show it.
+TEST_F(QueryTest, TimelineAsOfShowsFactsRetractedLater) {
+  AddStatePair("ASA", "ASB");
+  auto recorded =
+      client_->RecordFact(PairFact(v1::FACT_TYPE_CALL, "ASA", "ASB", storage::MakeDate(2020, 5, 1)));
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  // Record times count in whole seconds: retract in a later second.
+  const int64_t recorded_second = recorded->record().record_time().seconds();
+  while (absl::ToUnixSeconds(absl::Now()) <= recorded_second) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(client_->RetractFact(recorded->record().fact().id(), "test").ok());
+
+  v1::GetTimelineRequest request;
+  request.add_entity_ids("ASA");
+  request.add_entity_ids("ASB");
+  auto now = client_->GetTimeline(request);
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_EQ(now->facts_size(), 0);
+  request.mutable_as_of()->set_seconds(recorded_second + 1);
+  auto before = client_->GetTimeline(request);
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->facts_size(), 1);
+  EXPECT_EQ(before->facts(0).fact().id(), recorded->record().fact().id());
+  EXPECT_FALSE(before->facts(0).has_retraction());
+  EXPECT_EQ(before->summary().total_facts(), 1);
 }
 
 TEST_F(QueryTest, NorthKoreaReachesIranThroughRussia) {
