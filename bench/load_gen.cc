@@ -431,6 +431,7 @@ class Caller {
 
   int client() const { return client_; }
   const Record& record() const { return record_; }
+  const grpc::Status& status() const { return status_; }
 
  private:
   enum class Waiting { kReply, kStreamStart, kStreamRead, kStreamEnd };
@@ -492,7 +493,7 @@ class Caller {
 
 // Keeps one call in flight per caller, each starting the query that
 // next_query(caller) gives (nullptr: that caller is done), until all are
-// done; hands the record of each call that ends to done().
+// done; hands each caller whose call has ended to done().
 template <typename NextQuery, typename Done>
 void RunCalls(grpc::CompletionQueue& queue, std::vector<std::unique_ptr<Caller>>& callers,
               std::chrono::milliseconds deadline, NextQuery&& next_query, Done&& done) {
@@ -508,7 +509,7 @@ void RunCalls(grpc::CompletionQueue& queue, std::vector<std::unique_ptr<Caller>>
   while (in_flight > 0 && queue.Next(&tag, &ok)) {
     auto* caller = static_cast<Caller*>(tag);
     if (!caller->Step(ok)) continue;
-    done(caller->record());
+    done(*caller);
     if (const Query* q = next_query(*caller)) {
       caller->Start(*q, deadline);
     } else {
@@ -690,6 +691,8 @@ int Run(const Args& args) {
   std::vector<std::vector<Record>> records(static_cast<size_t>(threads_n));
   std::vector<Clock::time_point> last_end(static_cast<size_t>(threads_n));
   std::vector<int64_t> warmup_errors(static_cast<size_t>(threads_n), 0);
+  // The first message of each error code, per thread: what went wrong.
+  std::vector<std::map<int, std::string>> first_errors(static_cast<size_t>(threads_n));
   std::vector<std::thread> threads;
   for (int t = 0; t < threads_n; ++t) {
     threads.emplace_back([&, t] {
@@ -708,7 +711,9 @@ int Run(const Args& args) {
             const int64_t k = int64_t{caller.client()} * args.warmup + made++;
             return &queries[static_cast<size_t>(k % static_cast<int64_t>(queries.size()))];
           },
-          [&](const Record& r) { warmup_errors[static_cast<size_t>(t)] += r.code != 0; });
+          [&](const Caller& caller) {
+            warmup_errors[static_cast<size_t>(t)] += caller.record().code != 0;
+          });
       auto& mine = records[static_cast<size_t>(t)];
       mine.reserve(args.count > 0 ? static_cast<size_t>(args.count / threads_n + 1) : 1 << 20);
       ready.count_down();
@@ -722,8 +727,12 @@ int Run(const Args& args) {
             if (args.count > 0 && i >= args.count) return nullptr;
             return &queries[static_cast<size_t>(i % static_cast<int64_t>(queries.size()))];
           },
-          [&](const Record& r) {
-            mine.push_back(r);
+          [&](const Caller& caller) {
+            mine.push_back(caller.record());
+            if (!caller.status().ok()) {
+              first_errors[static_cast<size_t>(t)].try_emplace(caller.status().error_code(),
+                                                               caller.status().error_message());
+            }
             end = Clock::now();
           });
       last_end[static_cast<size_t>(t)] = end;
@@ -805,6 +814,11 @@ int Run(const Args& args) {
   table << "errors by status: " << CodesText(overall.codes);
   if (total_warmup_errors > 0) table << " (and " << total_warmup_errors << " in warm-up)";
   table << "\n";
+  std::map<int, std::string> error_examples;
+  for (const auto& errors : first_errors) error_examples.insert(errors.begin(), errors.end());
+  for (const auto& [code, message] : error_examples) {
+    table << "  e.g. " << CodeName(code) << ": " << message << "\n";
+  }
   table << absl::StrFormat("client CPU: %.2f s = %.2f cores", cpu_seconds,
                            elapsed > 0 ? cpu_seconds / elapsed : 0);
   if (server_cpu_seconds >= 0) {
