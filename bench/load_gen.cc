@@ -3,8 +3,8 @@
 //
 //   entente_load_gen --server ADDR --clients N [--seconds S | --count C]
 //                    [--events FILE] [--mix timeline=30,neighbors=30,path=20,resolve=20]
-//                    [--deadline-ms D] [--channels per-client|shared] [--pool P]
-//                    [--warmup W] [--seed S] [--server-pid PID] [--json]
+//                    [--deadline-ms D] [--channels per-client|shared] [--threads T]
+//                    [--pool P] [--warmup W] [--seed S] [--server-pid PID] [--json]
 //
 // The queries are drawn from the ICEWS events file the server's database was
 // loaded from (`entente_graph_bench --events FILE --db DIR`, whose entity ids
@@ -25,9 +25,11 @@
 // drawn by the --mix weights; the clients take the next query from it in
 // turn (wrapping around in --seconds mode).
 //
-// Each client is a thread issuing one blocking call at a time (a closed
-// loop). With --channels per-client (the default; see docs/benchmarks.md)
-// each has its own channel and TCP connection; with shared, all use one.
+// Each client makes one call at a time (a closed loop) with gRPC's
+// asynchronous API; --threads T threads (default 1) drive the N clients
+// through one completion queue each. With --channels per-client (the
+// default; see docs/benchmarks.md) each client has its own channel and TCP
+// connection; with shared, all use one.
 // Every client first makes --warmup untimed calls (default 20). Latency is
 // the wall time of the whole call (for GetTimeline, until the stream ends),
 // errors included. Results: requests, errors by status code, QPS, and
@@ -97,6 +99,7 @@ struct Args {
   int mix[kKindCount] = {30, 30, 20, 20};
   int deadline_ms = 5000;
   bool shared_channel = false;
+  int threads = 1;
   int64_t pool = 100000;
   int warmup = 20;
   uint64_t seed = 20140101;
@@ -109,8 +112,8 @@ int Usage(absl::string_view error) {
   std::cerr
       << "usage: entente_load_gen --server ADDR --clients N [--seconds S | --count C]\n"
          "         [--events FILE] [--mix timeline=30,neighbors=30,path=20,resolve=20]\n"
-         "         [--deadline-ms D] [--channels per-client|shared] [--pool P] [--warmup W]\n"
-         "         [--seed S] [--server-pid PID] [--json]\n"
+         "         [--deadline-ms D] [--channels per-client|shared] [--threads T] [--pool P]\n"
+         "         [--warmup W] [--seed S] [--server-pid PID] [--json]\n"
          "  --events FILE   the ICEWS file the server's database was loaded from\n"
          "                  (default "
       << (*ENTENTE_DEFAULT_EVENTS ? ENTENTE_DEFAULT_EVENTS : "none")
@@ -119,6 +122,7 @@ int Usage(absl::string_view error) {
          "  --count C       run C timed calls in all, then stop\n"
          "  --deadline-ms D deadline of every call (default 5000)\n"
          "  --channels      one channel (and connection) per client (default), or one shared\n"
+         "  --threads T     threads driving the clients (default 1; at most N)\n"
          "  --pool P        distinct prepared queries (default 100000; --count C uses C)\n"
          "  --warmup W      untimed calls per client before timing (default 20)\n"
          "  --server-pid P  also report the CPU time that process used during the run\n";
@@ -360,52 +364,158 @@ struct Record {
   uint32_t bytes; // response bytes (serialized size, summed over a stream)
 };
 
-struct Stubs {
-  std::unique_ptr<v1::QueryService::Stub> query;
-  std::unique_ptr<v1::ReadService::Stub> read;
+// One client of the closed loop: makes one call at a time on its channel
+// with gRPC's asynchronous API, so that a few threads can drive all the
+// clients through completion queues (a thread per blocking client spent more
+// of the shared cores switching threads than the server spent on a resolve).
+// Each event of its call comes back on the queue tagged with the Caller.
+class Caller {
+ public:
+  Caller(int client, const std::shared_ptr<grpc::Channel>& channel, grpc::CompletionQueue* queue)
+      : client_(client),
+        query_stub_(v1::QueryService::NewStub(channel)),
+        read_stub_(v1::ReadService::NewStub(channel)),
+        queue_(queue) {}
+
+  void Start(const Query& q, std::chrono::milliseconds deadline) {
+    ResetCall();
+    context_ = std::make_unique<grpc::ClientContext>();
+    context_->set_deadline(std::chrono::system_clock::now() + deadline);
+    query_ = &q;
+    start_ = Clock::now();
+    if (const auto* timeline = std::get_if<v1::GetTimelineRequest>(&q.request)) {
+      facts_ = bytes_ = 0;
+      waiting_ = Waiting::kStreamStart;
+      timeline_ = query_stub_->AsyncGetTimeline(context_.get(), *timeline, queue_, this);
+      return;
+    }
+    waiting_ = Waiting::kReply;
+    if (const auto* hood = std::get_if<v1::GetNeighborhoodRequest>(&q.request)) {
+      neighborhood_reader_ = query_stub_->AsyncGetNeighborhood(context_.get(), *hood, queue_);
+      neighborhood_reader_->Finish(&neighborhood_, &status_, this);
+    } else if (const auto* path = std::get_if<v1::FindPathsRequest>(&q.request)) {
+      paths_reader_ = query_stub_->AsyncFindPaths(context_.get(), *path, queue_);
+      paths_reader_->Finish(&paths_, &status_, this);
+    } else {
+      resolve_reader_ = read_stub_->AsyncResolveEntity(
+          context_.get(), std::get<v1::ResolveEntityRequest>(q.request), queue_);
+      resolve_reader_->Finish(&resolve_, &status_, this);
+    }
+  }
+
+  // Handles the call's next event; true when the call has ended and
+  // record() describes it.
+  bool Step(bool ok) {
+    switch (waiting_) {
+      case Waiting::kStreamStart:
+      case Waiting::kStreamRead:
+        if (waiting_ == Waiting::kStreamRead && ok) {
+          facts_ += message_.facts_size();
+          bytes_ += static_cast<int64_t>(message_.ByteSizeLong());
+        }
+        if (ok) {
+          waiting_ = Waiting::kStreamRead;
+          timeline_->Read(&message_, this);
+        } else {
+          waiting_ = Waiting::kStreamEnd;
+          timeline_->Finish(&status_, this);
+        }
+        return false;
+      case Waiting::kStreamEnd:
+      case Waiting::kReply:
+        Describe();
+        return true;
+    }
+    return false;
+  }
+
+  int client() const { return client_; }
+  const Record& record() const { return record_; }
+  const grpc::Status& status() const { return status_; }
+
+ private:
+  enum class Waiting { kReply, kStreamStart, kStreamRead, kStreamEnd };
+
+  // The readers live in the call's memory: they go before its context.
+  void ResetCall() {
+    timeline_.reset();
+    neighborhood_reader_.reset();
+    paths_reader_.reset();
+    resolve_reader_.reset();
+  }
+
+  void Describe() {
+    const Clock::time_point end = Clock::now();
+    record_ = Record{};
+    record_.micros = std::chrono::duration<float, std::micro>(end - start_).count();
+    record_.row = static_cast<uint8_t>(query_->row);
+    record_.code = static_cast<uint8_t>(status_.error_code());
+    if (std::holds_alternative<v1::GetTimelineRequest>(query_->request)) {
+      record_.size = static_cast<float>(facts_);
+      record_.found = facts_ > 0;
+      record_.bytes = static_cast<uint32_t>(bytes_);
+    } else if (std::holds_alternative<v1::GetNeighborhoodRequest>(query_->request)) {
+      record_.size = static_cast<float>(neighborhood_.neighbors_size());
+      record_.found = neighborhood_.neighbors_size() > 0;
+      record_.bytes = static_cast<uint32_t>(neighborhood_.ByteSizeLong());
+    } else if (std::holds_alternative<v1::FindPathsRequest>(query_->request)) {
+      record_.found = paths_.paths_size() > 0;
+      record_.size = record_.found ? static_cast<float>(paths_.paths(0).hops_size()) : 0;
+      record_.bytes = static_cast<uint32_t>(paths_.ByteSizeLong());
+    } else {
+      record_.size = static_cast<float>(resolve_.matches_size());
+      record_.found = resolve_.matches_size() > 0;
+      record_.bytes = static_cast<uint32_t>(resolve_.ByteSizeLong());
+    }
+  }
+
+  const int client_;  // 0..N-1
+  std::unique_ptr<v1::QueryService::Stub> query_stub_;
+  std::unique_ptr<v1::ReadService::Stub> read_stub_;
+  grpc::CompletionQueue* queue_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  const Query* query_ = nullptr;
+  Clock::time_point start_;
+  Waiting waiting_ = Waiting::kReply;
+  grpc::Status status_;
+  std::unique_ptr<grpc::ClientAsyncReader<v1::GetTimelineResponse>> timeline_;
+  v1::GetTimelineResponse message_;
+  int64_t facts_ = 0, bytes_ = 0;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::GetNeighborhoodResponse>>
+      neighborhood_reader_;
+  v1::GetNeighborhoodResponse neighborhood_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::FindPathsResponse>> paths_reader_;
+  v1::FindPathsResponse paths_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::ResolveEntityResponse>> resolve_reader_;
+  v1::ResolveEntityResponse resolve_;
+  Record record_{};
 };
 
-// Makes one call; fills everything but the time.
-Record Call(Stubs& stubs, const Query& q, std::chrono::milliseconds deadline) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + deadline);
-  Record rec{};
-  rec.row = static_cast<uint8_t>(q.row);
-  grpc::Status status;
-  if (const auto* timeline = std::get_if<v1::GetTimelineRequest>(&q.request)) {
-    auto reader = stubs.query->GetTimeline(&context, *timeline);
-    v1::GetTimelineResponse item;
-    int64_t facts = 0, bytes = 0;
-    while (reader->Read(&item)) {
-      facts += item.has_fact();
-      bytes += static_cast<int64_t>(item.ByteSizeLong());
+// Keeps one call in flight per caller, each starting the query that
+// next_query(caller) gives (nullptr: that caller is done), until all are
+// done; hands each caller whose call has ended to done().
+template <typename NextQuery, typename Done>
+void RunCalls(grpc::CompletionQueue& queue, std::vector<std::unique_ptr<Caller>>& callers,
+              std::chrono::milliseconds deadline, NextQuery&& next_query, Done&& done) {
+  size_t in_flight = 0;
+  for (auto& caller : callers) {
+    if (const Query* q = next_query(*caller)) {
+      caller->Start(*q, deadline);
+      ++in_flight;
     }
-    status = reader->Finish();
-    rec.size = static_cast<float>(facts);
-    rec.found = facts > 0;
-    rec.bytes = static_cast<uint32_t>(bytes);
-  } else if (const auto* hood = std::get_if<v1::GetNeighborhoodRequest>(&q.request)) {
-    v1::GetNeighborhoodResponse response;
-    status = stubs.query->GetNeighborhood(&context, *hood, &response);
-    rec.size = static_cast<float>(response.neighbors_size());
-    rec.found = response.neighbors_size() > 0;
-    rec.bytes = static_cast<uint32_t>(response.ByteSizeLong());
-  } else if (const auto* path = std::get_if<v1::FindPathsRequest>(&q.request)) {
-    v1::FindPathsResponse response;
-    status = stubs.query->FindPaths(&context, *path, &response);
-    rec.found = response.paths_size() > 0;
-    rec.size = rec.found ? static_cast<float>(response.paths(0).hops_size()) : 0;
-    rec.bytes = static_cast<uint32_t>(response.ByteSizeLong());
-  } else {
-    v1::ResolveEntityResponse response;
-    status = stubs.read->ResolveEntity(&context, std::get<v1::ResolveEntityRequest>(q.request),
-                                       &response);
-    rec.size = static_cast<float>(response.matches_size());
-    rec.found = response.matches_size() > 0;
-    rec.bytes = static_cast<uint32_t>(response.ByteSizeLong());
   }
-  rec.code = static_cast<uint8_t>(status.error_code());
-  return rec;
+  void* tag = nullptr;
+  bool ok = false;
+  while (in_flight > 0 && queue.Next(&tag, &ok)) {
+    auto* caller = static_cast<Caller*>(tag);
+    if (!caller->Step(ok)) continue;
+    done(*caller);
+    if (const Query* q = next_query(*caller)) {
+      caller->Start(*q, deadline);
+    } else {
+      --in_flight;
+    }
+  }
 }
 
 const char* CodeName(int code) {
@@ -570,40 +680,68 @@ int Run(const Args& args) {
   }
 
   // ---- Run ----
+  // Client c is driven by thread c % threads, on that thread's queue.
+  const int threads_n = std::min(args.threads, n);
   const std::chrono::milliseconds deadline(args.deadline_ms);
   std::atomic<int64_t> next{0};
   std::atomic<bool> stop{false};
-  std::latch ready(n + 1);
+  std::latch ready(threads_n + 1);
   std::latch go(1);
   Clock::time_point start;
-  std::vector<std::vector<Record>> records(static_cast<size_t>(n));
-  std::vector<Clock::time_point> last_end(static_cast<size_t>(n));
-  std::vector<int64_t> warmup_errors(static_cast<size_t>(n), 0);
+  std::vector<std::vector<Record>> records(static_cast<size_t>(threads_n));
+  std::vector<Clock::time_point> last_end(static_cast<size_t>(threads_n));
+  std::vector<int64_t> warmup_errors(static_cast<size_t>(threads_n), 0);
+  // The first message of each error code, per thread: what went wrong.
+  std::vector<std::map<int, std::string>> first_errors(static_cast<size_t>(threads_n));
   std::vector<std::thread> threads;
-  for (int c = 0; c < n; ++c) {
-    threads.emplace_back([&, c] {
-      auto& channel = channels[args.shared_channel ? 0 : static_cast<size_t>(c)];
-      Stubs stubs{v1::QueryService::NewStub(channel), v1::ReadService::NewStub(channel)};
-      for (int i = 0; i < args.warmup; ++i) {
-        const Query& q = queries[static_cast<size_t>(c * args.warmup + i) % queries.size()];
-        warmup_errors[static_cast<size_t>(c)] += Call(stubs, q, deadline).code != 0;
+  for (int t = 0; t < threads_n; ++t) {
+    threads.emplace_back([&, t] {
+      grpc::CompletionQueue queue;
+      std::vector<std::unique_ptr<Caller>> callers;
+      for (int c = t; c < n; c += threads_n) {
+        callers.push_back(std::make_unique<Caller>(
+            c, channels[args.shared_channel ? 0 : static_cast<size_t>(c)], &queue));
       }
-      auto& mine = records[static_cast<size_t>(c)];
-      mine.reserve(args.count > 0 ? static_cast<size_t>(args.count / n + 1) : 1 << 20);
+      std::map<int, int> warmed;  // client -> warm-up calls made
+      RunCalls(
+          queue, callers, deadline,
+          [&](const Caller& caller) -> const Query* {
+            int& made = warmed[caller.client()];
+            if (made == args.warmup) return nullptr;
+            const int64_t k = int64_t{caller.client()} * args.warmup + made++;
+            return &queries[static_cast<size_t>(k % static_cast<int64_t>(queries.size()))];
+          },
+          [&](const Caller& caller) {
+            warmup_errors[static_cast<size_t>(t)] += caller.record().code != 0;
+          });
+      auto& mine = records[static_cast<size_t>(t)];
+      mine.reserve(args.count > 0 ? static_cast<size_t>(args.count / threads_n + 1) : 1 << 20);
       ready.count_down();
       go.wait();
       Clock::time_point end = start;
-      while (!stop.load(std::memory_order_relaxed)) {
-        const int64_t i = next.fetch_add(1, std::memory_order_relaxed);
-        if (args.count > 0 && i >= args.count) break;
-        const Query& q = queries[static_cast<size_t>(i % static_cast<int64_t>(queries.size()))];
-        const auto t0 = Clock::now();
-        Record rec = Call(stubs, q, deadline);
-        end = Clock::now();
-        rec.micros = std::chrono::duration<float, std::micro>(end - t0).count();
-        mine.push_back(rec);
+      RunCalls(
+          queue, callers, deadline,
+          [&](const Caller&) -> const Query* {
+            if (stop.load(std::memory_order_relaxed)) return nullptr;
+            const int64_t i = next.fetch_add(1, std::memory_order_relaxed);
+            if (args.count > 0 && i >= args.count) return nullptr;
+            return &queries[static_cast<size_t>(i % static_cast<int64_t>(queries.size()))];
+          },
+          [&](const Caller& caller) {
+            mine.push_back(caller.record());
+            if (!caller.status().ok()) {
+              first_errors[static_cast<size_t>(t)].try_emplace(caller.status().error_code(),
+                                                               caller.status().error_message());
+            }
+            end = Clock::now();
+          });
+      last_end[static_cast<size_t>(t)] = end;
+      callers.clear();
+      queue.Shutdown();
+      void* tag = nullptr;
+      bool ok = false;
+      while (queue.Next(&tag, &ok)) {
       }
-      last_end[static_cast<size_t>(c)] = end;
     });
   }
   ready.arrive_and_wait();
@@ -657,8 +795,9 @@ int Run(const Args& args) {
   const char* channel_mode = args.shared_channel ? "shared" : "per-client";
 
   table << absl::StrFormat(
-      "entente_load_gen: %s, %d clients (%s channels), %.2f s, mix %s, deadline %d ms\n",
-      args.server, n, channel_mode, elapsed, mix_text, args.deadline_ms);
+      "entente_load_gen: %s, %d clients (%s channels, %d threads), %.2f s, mix %s, deadline %d "
+      "ms\n",
+      args.server, n, channel_mode, threads_n, elapsed, mix_text, args.deadline_ms);
   table << absl::StrFormat("%-26s %9s %7s %9s %8s %8s %8s %8s %6s %9s %10s\n", "kind (ms)",
                            "requests", "errors", "qps", "p50", "p95", "p99", "max", "found",
                            "mean size", "mean bytes");
@@ -675,6 +814,11 @@ int Run(const Args& args) {
   table << "errors by status: " << CodesText(overall.codes);
   if (total_warmup_errors > 0) table << " (and " << total_warmup_errors << " in warm-up)";
   table << "\n";
+  std::map<int, std::string> error_examples;
+  for (const auto& errors : first_errors) error_examples.insert(errors.begin(), errors.end());
+  for (const auto& [code, message] : error_examples) {
+    table << "  e.g. " << CodeName(code) << ": " << message << "\n";
+  }
   table << absl::StrFormat("client CPU: %.2f s = %.2f cores", cpu_seconds,
                            elapsed > 0 ? cpu_seconds / elapsed : 0);
   if (server_cpu_seconds >= 0) {
@@ -707,12 +851,13 @@ int Run(const Args& args) {
       absl::StrAppend(&kinds, kinds.empty() ? "" : ",", "\"", l.key, "\":", jsummary(l.s));
     }
     std::cout << absl::StrFormat(
-        "{\"server\":%s,\"clients\":%d,\"channels\":\"%s\",\"seconds\":%.3f,\"mix\":\"%s\","
+        "{\"server\":%s,\"clients\":%d,\"channels\":\"%s\",\"threads\":%d,\"seconds\":%.3f,"
+        "\"mix\":\"%s\","
         "\"deadline_ms\":%d,\"seed\":%d,\"events_file\":%s,\"prepared_queries\":%d,"
         "\"requests\":%d,\"errors\":%d,\"warmup_errors\":%d,\"qps\":%.1f,\"overall\":%s,"
         "\"kinds\":{%s},\"client_cpu_seconds\":%.3f,\"server_cpu_seconds\":%.3f,"
         "\"machine_busy_cpu_seconds\":%.3f,\"cores\":%d}\n",
-        JsonString(args.server), n, channel_mode, elapsed, mix_text, args.deadline_ms, args.seed,
+        JsonString(args.server), n, channel_mode, threads_n, elapsed, mix_text, args.deadline_ms, args.seed,
         JsonString(args.events),
         queries.size(), overall.requests, overall.errors, total_warmup_errors, qps,
         jsummary(overall), kinds, cpu_seconds, server_cpu_seconds, machine_seconds,
@@ -764,6 +909,8 @@ int main(int argc, char** argv) {
         return Usage("--channels is per-client or shared");
       }
       args.shared_channel = value == "shared";
+    } else if (arg == "--threads") {
+      if (!positive(&args.threads) || args.threads > 1024) return Usage("--threads must be 1..1024");
     } else if (arg == "--pool") {
       if (!positive(&args.pool)) return Usage("--pool must be >= 1");
     } else if (arg == "--warmup") {

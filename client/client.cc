@@ -275,18 +275,20 @@ absl::StatusOr<v1::FindPathsResponse> Client::FindPaths(const v1::FindPathsReque
   return response;
 }
 
-absl::StatusOr<std::vector<v1::GetTimelineResponse>> Client::GetTimeline(
+absl::StatusOr<v1::GetTimelineResponse> Client::GetTimeline(
     const v1::GetTimelineRequest& request) {
-  std::vector<v1::GetTimelineResponse> items;
+  v1::GetTimelineResponse timeline;
   auto s = Call([&](grpc::ClientContext* context) {
-    items.clear();
+    timeline.Clear();
     auto reader = query_->GetTimeline(context, request);
-    v1::GetTimelineResponse item;
-    while (reader->Read(&item)) items.push_back(item);
+    v1::GetTimelineResponse message;
+    // Each message continues the one before: merging appends its facts and
+    // buckets and takes the summary from the last.
+    while (reader->Read(&message)) timeline.MergeFrom(message);
     return reader->Finish();
   });
   if (!s.ok()) return s;
-  return items;
+  return timeline;
 }
 
 absl::StatusOr<v1::GetRelationshipStateResponse> Client::GetRelationshipState(

@@ -101,9 +101,9 @@ class Client {
   absl::StatusOr<v1::GetNeighborhoodResponse> GetNeighborhood(
       const v1::GetNeighborhoodRequest& request);
   absl::StatusOr<v1::FindPathsResponse> FindPaths(const v1::FindPathsRequest& request);
-  // Reads the whole timeline stream: facts, buckets and the summary.
-  absl::StatusOr<std::vector<v1::GetTimelineResponse>> GetTimeline(
-      const v1::GetTimelineRequest& request);
+  // Reads the whole timeline stream and merges its messages into one: all
+  // the facts, all the buckets and the summary.
+  absl::StatusOr<v1::GetTimelineResponse> GetTimeline(const v1::GetTimelineRequest& request);
   absl::StatusOr<v1::GetRelationshipStateResponse> GetRelationshipState(
       const v1::GetRelationshipStateRequest& request);
   absl::StatusOr<v1::DiffRelationshipResponse> DiffRelationship(

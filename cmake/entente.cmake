@@ -35,18 +35,10 @@ function(entente_proto_library name)
                     PROTOC_OUT_DIR ${CMAKE_CURRENT_BINARY_DIR})
 endfunction()
 
-# entente_use_fast_malloc(TARGET): links jemalloc into a program that
-# allocates heavily (the server, the importer, the benchmarks). glibc's
-# malloc took ~15% of an import's CPU; jemalloc cut the import's CPU time by
-# ~20%. Not with the sanitizers, which bring their own allocator.
-function(entente_use_fast_malloc target)
-  if(ENTENTE_SANITIZE)
-    return()
-  endif()
-  find_library(ENTENTE_JEMALLOC_LIBRARY jemalloc)
-  if(ENTENTE_JEMALLOC_LIBRARY)
-    target_link_libraries(${target} PRIVATE ${ENTENTE_JEMALLOC_LIBRARY})
-  else()
-    message(WARNING "jemalloc not found (apt-get install libjemalloc-dev): ${target} uses glibc malloc")
+# entente_fast_malloc(TARGET): links jemalloc into an executable when it was
+# found and the build has no sanitizers.
+function(entente_fast_malloc target)
+  if(JEMALLOC_FOUND AND NOT ENTENTE_SANITIZE)
+    target_link_libraries(${target} PRIVATE PkgConfig::JEMALLOC)
   endif()
 endfunction()

@@ -16,8 +16,10 @@ absl::Status Expired() {
   return absl::DeadlineExceededError("the path search ran past its deadline");
 }
 
-bool MayEnter(const Snapshot& graph, const PathQuery& query, Vertex v) {
-  return v == query.to || query.filter.kinds.none() ||
+// Whether a path search from `root` may pass through `v`: its two ends
+// always, other vertices when the filter allows their kind.
+bool MayEnter(const Snapshot& graph, const PathQuery& query, Vertex root, Vertex v) {
+  return v == root || v == query.to || query.filter.kinds.none() ||
          query.filter.kinds.test(static_cast<size_t>(graph.kind(v)));
 }
 
@@ -37,66 +39,133 @@ Path Justify(const Snapshot& graph, const PathQuery& query, std::vector<Vertex> 
   return path;
 }
 
-// Breadth-first search from `from` to `to` that avoids blocked vertices
-// (scratch.blocked) and the blocked directed pairs. Among the shortest
-// paths it returns the best attested: the most facts summed over its hops,
-// then the smaller parent index. Returns the vertex sequence, empty when
-// unreachable within max_hops.
-absl::StatusOr<std::vector<Vertex>> Bfs(const Snapshot& graph, const PathQuery& query,
-                                        Vertex from, int max_hops,
-                                        const std::set<std::pair<Vertex, Vertex>>& blocked_pairs,
-                                        Scratch& scratch, DeadlineCheck& deadline) {
-  auto& visit = scratch.visit;  // count holds the best fact sum so far
-  visit.Reset(graph.vertex_count());
-  auto& frontier = scratch.frontier;
+using BlockedPairs = std::set<std::pair<Vertex, Vertex>>;
+
+// One direction of a bidirectional search: the layers reached from its
+// root, each vertex with its distance, the most facts summed over the
+// shortest ways from the root (`count`) and its parent on the best one.
+struct Side {
+  internal::StampedArray<internal::VisitState>& visit;
+  std::vector<Vertex>& frontier;  // the last layer
+  bool from_target;  // walks the path backwards, from `to`
+  int depth = 0;
+
+  // Edges the next layer would scan: expanding the cheaper side first keeps
+  // both searches out of the hubs for as long as possible.
+  size_t FrontierEdges(const Snapshot& graph) const {
+    size_t edges = 0;
+    for (Vertex v : frontier) edges += graph.Degree(v);
+    return edges;
+  }
+};
+
+void Begin(Side& side, const Snapshot& graph, Vertex root) {
+  side.visit.Reset(graph.vertex_count());
+  side.visit.Set(root, {0, 0, kNoVertex, 0});
+  side.frontier.assign(1, root);
+}
+
+// Replaces the side's frontier by the next layer, weighing each new vertex:
+// its best parent is the one with the most facts summed from the root.
+absl::Status ExpandLayer(const Snapshot& graph, const PathQuery& query, Vertex root,
+                         const BlockedPairs& blocked_pairs, Side& side, Scratch& scratch,
+                         DeadlineCheck& deadline) {
+  const int distance = ++side.depth;
   auto& next = scratch.next;
   auto& hop_facts = scratch.hop_facts;
   auto& touched = scratch.touched;
-  frontier.assign(1, from);
-  visit.Set(from, {0, 0, kNoVertex, 0});
-  bool found = from == query.to;
-  // Layer by layer; the layer that reaches `to` is finished so that every
-  // shortest way in is weighed.
-  for (int distance = 1; distance <= max_hops && !frontier.empty() && !found; ++distance) {
-    next.clear();
-    for (Vertex u : frontier) {
-      if (deadline.Expired()) return Expired();
-      hop_facts.Reset(graph.vertex_count());
-      touched.clear();
-      graph.ForEachEdge(u, query.filter, [&](Vertex w, FactIndex f) {
-        if (w == u || scratch.blocked.Has(w)) return;
-        if (!blocked_pairs.empty() && blocked_pairs.contains({u, w})) return;
-        if (visit.Has(w)) {
-          if (visit.Get(w).distance != distance) return;
-        } else {
-          if (!MayEnter(graph, query, w)) return;
-          visit.Set(w, {distance, 0, kNoVertex, f});
-          next.push_back(w);
-          if (w == query.to) found = true;
-        }
-        if (!hop_facts.Has(w)) {
-          hop_facts.Set(w, 0);
-          touched.push_back(w);
-        }
-        ++hop_facts.Get(w);
-      });
-      const uint32_t base = visit.Get(u).count;
-      for (Vertex w : touched) {
-        auto& state = visit.Get(w);
-        const uint32_t score = base + hop_facts.Get(w);
-        if (state.parent == kNoVertex || score > state.count) {
-          state.count = score;
-          state.parent = u;
-        }
+  next.clear();
+  for (Vertex u : side.frontier) {
+    if (deadline.Expired()) return Expired();
+    hop_facts.Reset(graph.vertex_count());
+    touched.clear();
+    graph.ForEachEdge(u, query.filter, [&](Vertex w, FactIndex f) {
+      if (w == u || scratch.blocked.Has(w)) return;
+      // Blocked pairs are hops in the path's direction.
+      if (!blocked_pairs.empty() &&
+          blocked_pairs.contains(side.from_target ? std::pair(w, u) : std::pair(u, w))) {
+        return;
+      }
+      if (side.visit.Has(w)) {
+        if (side.visit.Get(w).distance != distance) return;
+      } else {
+        if (!MayEnter(graph, query, root, w)) return;
+        side.visit.Set(w, {distance, 0, kNoVertex, f});
+        next.push_back(w);
+      }
+      if (!hop_facts.Has(w)) {
+        hop_facts.Set(w, 0);
+        touched.push_back(w);
+      }
+      ++hop_facts.Get(w);
+    });
+    const uint32_t base = side.visit.Get(u).count;
+    for (Vertex w : touched) {
+      auto& state = side.visit.Get(w);
+      const uint32_t score = base + hop_facts.Get(w);
+      if (state.parent == kNoVertex || score > state.count) {
+        state.count = score;
+        state.parent = u;
       }
     }
-    std::swap(frontier, next);
   }
-  std::vector<Vertex> vertices;
-  if (!found) return vertices;
-  for (Vertex v = query.to; v != kNoVertex; v = visit.Get(v).parent) vertices.push_back(v);
-  std::reverse(vertices.begin(), vertices.end());
-  return vertices;
+  std::swap(side.frontier, next);
+  return absl::OkStatus();
+}
+
+// Shortest path search from `from` to `query.to` that avoids blocked
+// vertices (scratch.blocked) and the blocked directed pairs. Among the
+// shortest paths it returns the best attested: the most facts summed over
+// its hops. Returns the vertex sequence, empty when unreachable within
+// max_hops.
+//
+// It searches from both ends, a whole layer at a time, growing the side
+// whose frontier has fewer edges. When the layer just reached meets the
+// other side, every shortest path passes through exactly one vertex of that
+// layer that the other side has reached, so the best of them joins the
+// best way from each end.
+absl::StatusOr<std::vector<Vertex>> Bfs(const Snapshot& graph, const PathQuery& query,
+                                        Vertex from, int max_hops,
+                                        const BlockedPairs& blocked_pairs, Scratch& scratch,
+                                        DeadlineCheck& deadline) {
+  if (from == query.to) return std::vector<Vertex>{from};
+  Side forward{scratch.visit, scratch.frontier, false};
+  Side backward{scratch.visit_from_target, scratch.frontier_from_target, true};
+  Begin(forward, graph, from);
+  Begin(backward, graph, query.to);
+  while (forward.depth + backward.depth < max_hops && !forward.frontier.empty() &&
+         !backward.frontier.empty()) {
+    const bool grow_forward =
+        forward.FrontierEdges(graph) <= backward.FrontierEdges(graph);
+    Side& grown = grow_forward ? forward : backward;
+    const Side& other = grow_forward ? backward : forward;
+    if (auto s = ExpandLayer(graph, query, from, blocked_pairs, grown, scratch, deadline);
+        !s.ok()) {
+      return s;
+    }
+    Vertex meeting = kNoVertex;
+    uint64_t best = 0;
+    for (Vertex w : grown.frontier) {
+      if (!other.visit.Has(w)) continue;
+      const uint64_t score = uint64_t{grown.visit.Get(w).count} + other.visit.Get(w).count;
+      if (meeting == kNoVertex || score > best) {
+        meeting = w;
+        best = score;
+      }
+    }
+    if (meeting == kNoVertex) continue;
+    std::vector<Vertex> vertices;
+    for (Vertex v = meeting; v != kNoVertex; v = forward.visit.Get(v).parent) {
+      vertices.push_back(v);
+    }
+    std::reverse(vertices.begin(), vertices.end());
+    for (Vertex v = backward.visit.Get(meeting).parent; v != kNoVertex;
+         v = backward.visit.Get(v).parent) {
+      vertices.push_back(v);
+    }
+    return vertices;
+  }
+  return std::vector<Vertex>();
 }
 
 }  // namespace
@@ -135,7 +204,7 @@ absl::StatusOr<std::vector<Path>> KShortestPaths(const Snapshot& graph, const Pa
     for (size_t i = 0; i + 1 < last.size(); ++i) {
       const Vertex spur = last[i];
       // Block the next hop of every found path that shares this root.
-      std::set<std::pair<Vertex, Vertex>> blocked_pairs;
+      BlockedPairs blocked_pairs;
       for (const auto& p : found) {
         if (p.size() > i + 1 && std::equal(p.begin(), p.begin() + i + 1, last.begin())) {
           blocked_pairs.insert({p[i], p[i + 1]});
@@ -208,7 +277,7 @@ absl::StatusOr<std::optional<Path>> TimeRespectingPath(const Snapshot& graph,
       if (label.Has(query.to) && label.Get(query.to).day <= day) continue;
       filter.window.first = day;  // facts still covering a day on or after it
       graph.ForEachEdge(u, filter, [&](Vertex w, FactIndex f) {
-        if (w == u || !MayEnter(graph, query, w)) return;
+        if (w == u || !MayEnter(graph, query, query.from, w)) return;
         const storage::DayNumber when = std::max(day, graph.fact(f).first_day);
         if (when > filter.window.last) return;
         if (label.Has(w) && label.Get(w).day <= when) return;

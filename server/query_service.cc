@@ -1,12 +1,15 @@
 // QueryService: checks requests, runs the graph queries on one snapshot,
 // and converts their results.
+#include <algorithm>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "graph/queries.h"
 #include "graph/relationship.h"
+#include "server/call.h"
 #include "server/service.h"
 #include "server/status.h"
 #include "storage/dates.h"
@@ -17,16 +20,6 @@ namespace {
 using google::protobuf::util::TimeUtil;
 using graph::Snapshot;
 using graph::Vertex;
-
-grpc::Status Invalid(const std::string& message) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
-}
-
-absl::Time DeadlineOf(const grpc::ServerContext* context) {
-  const auto deadline = context->deadline();
-  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
-  return absl::FromChrono(deadline);
-}
 
 // An int32 request field: 0 means `fallback`; otherwise it must lie in
 // [min, max].
@@ -165,291 +158,448 @@ void ToProto(const graph::Change& change, v1::RelationshipChange* out) {
   for (const auto& r : change.removed) *out->add_removed() = r;
 }
 
-}  // namespace
-
-grpc::Status QueryService::GetNeighborhood(grpc::ServerContext* context,
-                                           const v1::GetNeighborhoodRequest* request,
-                                           v1::GetNeighborhoodResponse* response) {
-  const auto snapshot = graph_->snapshot();
-  graph::NeighborhoodQuery query;
-  if (request->entity_ids().empty()) return Invalid("entity_ids: is empty");
-  if (request->entity_ids_size() > limits_.max_seeds) {
-    return Invalid(absl::StrCat("entity_ids: has ", request->entity_ids_size(),
-                                " entries; the limit is ", limits_.max_seeds));
+// Checks a timeline request and turns it into a graph query (without its
+// deadline).
+grpc::Status ToTimelineQuery(const Snapshot& graph, const v1::GetTimelineRequest& request,
+                             const ServiceLimits& limits, graph::TimelineQuery* query) {
+  if (request.entity_ids().empty()) return Invalid("entity_ids: is empty");
+  if (request.entity_ids_size() > limits.max_timeline_entities) {
+    return Invalid(absl::StrCat("entity_ids: has ", request.entity_ids_size(),
+                                " entries; the limit is ", limits.max_timeline_entities));
   }
-  for (int i = 0; i < request->entity_ids_size(); ++i) {
+  for (int i = 0; i < request.entity_ids_size(); ++i) {
     Vertex v;
-    if (auto s = Lookup(*snapshot, request->entity_ids(i), absl::StrCat("entity_ids[", i, "]"), &v);
+    if (auto s = Lookup(graph, request.entity_ids(i), absl::StrCat("entity_ids[", i, "]"), &v);
         !s.ok()) {
       return s;
     }
-    query.seeds.push_back(v);
-  }
-  if (request->hops() < 1 || request->hops() > limits_.max_hops) {
-    return Invalid(absl::StrCat("hops: ", request->hops(), " is outside 1..", limits_.max_hops));
-  }
-  query.hops = request->hops();
-  if (auto s = ToFilter(request->filter(), &query.filter); !s.ok()) return s;
-  int32_t limit, max_facts;
-  if (auto s = Bounded(request->limit(), 100, 1, limits_.max_neighbors, "limit", &limit); !s.ok()) {
-    return s;
-  }
-  if (auto s = Bounded(request->max_facts(), 1000, 1, limits_.max_result_facts, "max_facts",
-                       &max_facts);
-      !s.ok()) {
-    return s;
-  }
-  query.limit = static_cast<size_t>(limit);
-  query.max_facts = static_cast<size_t>(max_facts);
-  query.deadline = DeadlineOf(context);
-  auto result = graph::Neighborhood(*snapshot, query);
-  if (!result.ok()) return ToGrpc(result.status());
-  for (const auto& n : result->neighbors) {
-    auto* out = response->add_neighbors();
-    out->set_entity_id(std::string(snapshot->id(n.vertex)));
-    out->set_kind(snapshot->kind(n.vertex));
-    out->set_distance(n.distance);
-    out->set_fact_count(n.fact_count);
-    if (auto entity = store_->GetEntity(snapshot->id(n.vertex)); entity.ok()) {
-      out->set_name(entity->name());
+    if (std::find(query->entities.begin(), query->entities.end(), v) != query->entities.end()) {
+      return Invalid(absl::StrCat("entity_ids[", i, "]: repeats \"", request.entity_ids(i), "\""));
     }
+    query->entities.push_back(v);
   }
-  for (const auto& c : result->connections) {
-    *response->add_facts() = Edge(*snapshot, c.from, c.to, c.fact);
-  }
-  response->set_reached_count(static_cast<int64_t>(result->reached));
-  response->set_facts_truncated(result->facts_truncated);
-  return grpc::Status::OK;
-}
-
-grpc::Status QueryService::FindPaths(grpc::ServerContext* context,
-                                     const v1::FindPathsRequest* request,
-                                     v1::FindPathsResponse* response) {
-  const auto snapshot = graph_->snapshot();
-  graph::PathQuery query;
-  if (auto s = Lookup(*snapshot, request->from_entity_id(), "from_entity_id", &query.from);
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = Lookup(*snapshot, request->to_entity_id(), "to_entity_id", &query.to); !s.ok()) {
-    return s;
-  }
-  if (auto s = ToFilter(request->filter(), &query.filter); !s.ok()) return s;
-  int32_t max_hops, facts_per_hop, k;
-  if (auto s = Bounded(request->max_hops(), limits_.max_hops, 1, limits_.max_hops, "max_hops",
-                       &max_hops);
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = Bounded(request->facts_per_hop(), 5, 1, limits_.max_facts_per_hop,
-                       "facts_per_hop", &facts_per_hop);
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = Bounded(request->k(), 5, 1, limits_.max_k, "k", &k); !s.ok()) return s;
-  query.max_hops = max_hops;
-  query.facts_per_hop = static_cast<size_t>(facts_per_hop);
-  query.deadline = DeadlineOf(context);
-
-  std::vector<graph::Path> paths;
-  switch (request->mode()) {
-    case v1::PATH_MODE_UNSPECIFIED:
-    case v1::PATH_MODE_SHORTEST: {
-      auto path = graph::ShortestPath(*snapshot, query);
-      if (!path.ok()) return ToGrpc(path.status());
-      if (*path) paths.push_back(std::move(**path));
-      break;
-    }
-    case v1::PATH_MODE_K_SHORTEST: {
-      auto found = graph::KShortestPaths(*snapshot, query, k);
-      if (!found.ok()) return ToGrpc(found.status());
-      paths = std::move(*found);
-      break;
-    }
-    case v1::PATH_MODE_TIME_RESPECTING: {
-      storage::DayNumber since = query.filter.window.first;
-      if (request->has_since()) {
-        v1::TimeWindow window;
-        *window.mutable_from() = request->since();
-        auto range = storage::WindowRange(window, "since");
-        if (!range.ok()) {
-          std::string message(range.status().message());
-          if (message.rfind("since.from", 0) == 0) message = "since" + message.substr(10);
-          return Invalid(message);
-        }
-        since = std::max(since, range->first);
-      }
-      auto path = graph::TimeRespectingPath(*snapshot, query, since);
-      if (!path.ok()) return ToGrpc(path.status());
-      if (*path) paths.push_back(std::move(**path));
-      break;
-    }
-    default:
-      return Invalid(absl::StrCat("mode: unknown path mode ", request->mode()));
-  }
-  const bool timed = request->mode() == v1::PATH_MODE_TIME_RESPECTING;
-  for (const auto& path : paths) {
-    auto* out = response->add_paths();
-    for (Vertex v : path.vertices) out->add_entity_ids(std::string(snapshot->id(v)));
-    for (const auto& hop : path.hops) {
-      auto* h = out->add_hops();
-      h->set_from_entity_id(std::string(snapshot->id(hop.from)));
-      h->set_to_entity_id(std::string(snapshot->id(hop.to)));
-      for (graph::FactIndex f : hop.facts) *h->add_facts() = Edge(*snapshot, hop.from, hop.to, f);
-      h->set_fact_count(static_cast<int64_t>(hop.fact_count));
-      if (timed) *h->mutable_day() = storage::DateOfDay(hop.day);
-    }
-  }
-  return grpc::Status::OK;
-}
-
-grpc::Status QueryService::GetTimeline(grpc::ServerContext* context,
-                                       const v1::GetTimelineRequest* request,
-                                       grpc::ServerWriter<v1::GetTimelineResponse>* writer) {
-  const auto snapshot = graph_->snapshot();
-  graph::TimelineQuery query;
-  if (request->entity_ids().empty()) return Invalid("entity_ids: is empty");
-  if (request->entity_ids_size() > limits_.max_timeline_entities) {
-    return Invalid(absl::StrCat("entity_ids: has ", request->entity_ids_size(),
-                                " entries; the limit is ", limits_.max_timeline_entities));
-  }
-  for (int i = 0; i < request->entity_ids_size(); ++i) {
-    Vertex v;
-    if (auto s = Lookup(*snapshot, request->entity_ids(i), absl::StrCat("entity_ids[", i, "]"), &v);
-        !s.ok()) {
-      return s;
-    }
-    if (std::find(query.entities.begin(), query.entities.end(), v) != query.entities.end()) {
-      return Invalid(absl::StrCat("entity_ids[", i, "]: repeats \"", request->entity_ids(i), "\""));
-    }
-    query.entities.push_back(v);
-  }
-  auto window = storage::WindowRange(request->window(), "window");
+  auto window = storage::WindowRange(request.window(), "window");
   if (!window.ok()) return ToGrpc(window.status());
-  query.filter.window = *window;
-  if (auto s = Types(request->types(), "types", &query.filter); !s.ok()) return s;
-  if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.filter.as_of); !s.ok()) {
+  query->filter.window = *window;
+  if (auto s = Types(request.types(), "types", &query->filter); !s.ok()) return s;
+  if (auto s = AsOf(request.as_of(), request.has_as_of(), "as_of", &query->filter.as_of); !s.ok()) {
     return s;
   }
-  switch (request->granularity()) {
+  switch (request.granularity()) {
     case v1::GRANULARITY_UNSPECIFIED:
     case v1::GRANULARITY_YEAR:
-      query.granularity = graph::Granularity::kYear;
+      query->granularity = graph::Granularity::kYear;
       break;
     case v1::GRANULARITY_MONTH:
-      query.granularity = graph::Granularity::kMonth;
+      query->granularity = graph::Granularity::kMonth;
       break;
     default:
-      return Invalid(absl::StrCat("granularity: unknown granularity ", request->granularity()));
+      return Invalid(absl::StrCat("granularity: unknown granularity ", request.granularity()));
   }
   int32_t max_facts;
-  if (auto s = Bounded(request->max_facts(), 10000, 1, limits_.max_timeline_facts, "max_facts",
+  if (auto s = Bounded(request.max_facts(), 10000, 1, limits.max_timeline_facts, "max_facts",
                        &max_facts);
       !s.ok()) {
     return s;
   }
-  query.max_facts = static_cast<size_t>(max_facts);
-  query.deadline = DeadlineOf(context);
-  auto result = graph::Timeline(*snapshot, query);
-  if (!result.ok()) return ToGrpc(result.status());
+  query->max_facts = static_cast<size_t>(max_facts);
+  return grpc::Status::OK;
+}
 
-  // Facts are read from the store in batches (one MultiGet per chunk).
-  v1::GetTimelineResponse item;
-  constexpr size_t kChunk = 256;
-  std::vector<std::string> ids;
-  for (size_t begin = 0; begin < result->facts.size(); begin += kChunk) {
-    if (context->IsCancelled()) {
-      return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the timeline");
+void ToProto(const graph::TimelineBucket& bucket, graph::Granularity granularity,
+             v1::TimelineBucket* out) {
+  *out->mutable_period() = PeriodOf(bucket.first_day, granularity);
+  out->set_fact_count(bucket.facts);
+  for (size_t type = 0; type < bucket.by_type.size(); ++type) {
+    if (bucket.by_type[type] == 0) continue;
+    (*out->mutable_counts_by_type())[v1::FactType_Name(static_cast<v1::FactType>(type))] =
+        bucket.by_type[type];
+  }
+  out->set_goldstein_total(bucket.goldstein_sum);
+  out->set_scored_fact_count(bucket.scored_facts);
+  out->set_goldstein_mean(bucket.scored_facts == 0
+                              ? 0
+                              : bucket.goldstein_sum / static_cast<double>(bucket.scored_facts));
+}
+
+// Appends a length-delimited field (a message or bytes) to serialized
+// protobuf: its tag, its length, then the bytes.
+void AppendField(int number, absl::string_view bytes, std::string* out) {
+  auto append_varint = [out](uint64_t value) {
+    while (value >= 0x80) {
+      out->push_back(static_cast<char>(value | 0x80));
+      value >>= 7;
     }
-    const size_t end = std::min(result->facts.size(), begin + kChunk);
-    ids.clear();
-    for (size_t i = begin; i < end; ++i) ids.push_back(snapshot->fact(result->facts[i]).IdText());
-    auto records = store_->GetFacts(ids);
-    if (!records.ok()) return ToGrpc(records.status());
-    for (auto& record : *records) {
-      if (record.has_retraction() && query.filter.as_of != graph::kNever) {
-        record.clear_retraction();  // Visible() says it was not retracted as of then
+    out->push_back(static_cast<char>(value));
+  };
+  append_varint(static_cast<uint64_t>(number) << 3 | 2);  // wire type 2: length-delimited
+  append_varint(bytes.size());
+  out->append(bytes.data(), bytes.size());
+}
+
+// Streams a timeline's answer: its facts, read from the store a page at a
+// time (one MultiGet each), then its buckets and its summary, packed into
+// messages of about kMessageBytes, since each message costs the server about
+// as much as a small call. One message is in flight at a time: the next is
+// built when gRPC has taken the one before. Deletes itself when the call
+// ends.
+//
+// The messages are GetTimelineResponses written as bytes: a stored fact
+// record is a serialized FactRecord, which is how field `facts` is encoded,
+// so records are copied as they are instead of being parsed and serialized
+// again (that was a third of a timeline's server CPU).
+class TimelineWriter final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  TimelineWriter(grpc::CallbackServerContext* context, const storage::Store* store,
+                 std::shared_ptr<const Snapshot> snapshot, const graph::TimelineQuery& query)
+      : context_(context),
+        store_(store),
+        snapshot_(std::move(snapshot)),
+        granularity_(query.granularity),
+        as_of_(query.filter.as_of) {}
+
+  void Start(graph::TimelineResult result) {
+    result_ = std::move(result);
+    WriteNext();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed"));
+      return;
+    }
+    WriteNext();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  // A message is closed once it holds this many bytes; one fact more may
+  // take it past them (a fact record is far smaller than gRPC's 4 MiB
+  // default limit on a received message).
+  static constexpr size_t kMessageBytes = 256 << 10;
+  // Facts read from the store with one MultiGet.
+  static constexpr size_t kPageFacts = 256;
+
+  void WriteNext() {
+    if (context_->IsCancelled()) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the timeline"));
+      return;
+    }
+    std::string wire;
+    while (wire.size() < kMessageBytes && next_fact_ < result_.facts.size()) {
+      if (page_next_ == page_.size()) {
+        if (auto s = ReadPage(); !s.ok()) {
+          Finish(s);
+          return;
+        }
       }
-      *item.mutable_fact() = std::move(record);
-      if (!writer->Write(item)) return grpc::Status(grpc::StatusCode::CANCELLED, "stream closed");
+      AppendField(v1::GetTimelineResponse::kFactsFieldNumber, page_[page_next_++], &wire);
+      ++next_fact_;
+    }
+    v1::TimelineBucket bucket;
+    while (wire.size() < kMessageBytes && next_bucket_ < result_.buckets.size()) {
+      bucket.Clear();
+      ToProto(result_.buckets[next_bucket_++], granularity_, &bucket);
+      AppendField(v1::GetTimelineResponse::kBucketsFieldNumber, bucket.SerializeAsString(),
+                  &wire);
+    }
+    const bool last =
+        next_fact_ == result_.facts.size() && next_bucket_ == result_.buckets.size();
+    if (last) {
+      v1::TimelineSummary summary;
+      summary.set_total_facts(static_cast<int64_t>(result_.total_facts));
+      summary.set_streamed_facts(static_cast<int64_t>(result_.facts.size()));
+      summary.set_truncated(result_.facts.size() < result_.total_facts);
+      AppendField(v1::GetTimelineResponse::kSummaryFieldNumber, summary.SerializeAsString(),
+                  &wire);
+    }
+    grpc::Slice slice(wire);
+    message_ = grpc::ByteBuffer(&slice, 1);
+    if (last) {
+      StartWriteAndFinish(&message_, grpc::WriteOptions(), grpc::Status::OK);
+    } else {
+      StartWrite(&message_);
     }
   }
-  for (const auto& bucket : result->buckets) {
-    auto* out = item.mutable_bucket();
-    out->Clear();
-    *out->mutable_period() = PeriodOf(bucket.first_day, query.granularity);
-    out->set_fact_count(bucket.facts);
-    for (size_t type = 0; type < bucket.by_type.size(); ++type) {
-      if (bucket.by_type[type] == 0) continue;
-      (*out->mutable_counts_by_type())[v1::FactType_Name(static_cast<v1::FactType>(type))] =
-          bucket.by_type[type];
+
+  // Reads the records of the next kPageFacts facts.
+  grpc::Status ReadPage() {
+    const size_t end = std::min(result_.facts.size(), next_fact_ + kPageFacts);
+    std::vector<std::string> ids;
+    ids.reserve(end - next_fact_);
+    for (size_t i = next_fact_; i < end; ++i) {
+      ids.push_back(snapshot_->fact(result_.facts[i]).IdText());
     }
-    out->set_goldstein_total(bucket.goldstein_sum);
-    out->set_scored_fact_count(bucket.scored_facts);
-    out->set_goldstein_mean(bucket.scored_facts == 0
-                                ? 0
-                                : bucket.goldstein_sum / static_cast<double>(bucket.scored_facts));
-    if (!writer->Write(item)) return grpc::Status(grpc::StatusCode::CANCELLED, "stream closed");
+    auto records = store_->GetSerializedFacts(ids);
+    if (!records.ok()) return ToGrpc(records.status());
+    if (as_of_ != graph::kNever) {
+      // Visible() says these were not retracted as of then: drop any later
+      // retraction from the records.
+      for (std::string& bytes : *records) {
+        v1::FactRecord record;
+        if (!record.ParseFromString(bytes)) {
+          return grpc::Status(grpc::StatusCode::DATA_LOSS, "a stored fact cannot be parsed");
+        }
+        if (!record.has_retraction()) continue;
+        record.clear_retraction();
+        bytes = record.SerializeAsString();
+      }
+    }
+    page_ = std::move(*records);
+    page_next_ = 0;
+    return grpc::Status::OK;
   }
-  auto* summary = item.mutable_summary();
-  summary->set_total_facts(static_cast<int64_t>(result->total_facts));
-  summary->set_streamed_facts(static_cast<int64_t>(result->facts.size()));
-  summary->set_truncated(result->facts.size() < result->total_facts);
-  writer->Write(item);
-  return grpc::Status::OK;
+
+  grpc::CallbackServerContext* context_;
+  const storage::Store* store_;
+  std::shared_ptr<const Snapshot> snapshot_;  // keeps the result's fact indexes valid
+  graph::Granularity granularity_;
+  uint32_t as_of_;
+  graph::TimelineResult result_;
+  size_t next_fact_ = 0, next_bucket_ = 0;
+  std::vector<std::string> page_;  // serialized FactRecords
+  size_t page_next_ = 0;
+  grpc::ByteBuffer message_;
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* QueryService::GetNeighborhood(grpc::CallbackServerContext* context,
+                                                        const v1::GetNeighborhoodRequest* request,
+                                                        v1::GetNeighborhoodResponse* response) {
+  return RunUnary(context, [&]() -> grpc::Status {
+    const auto snapshot = graph_->snapshot();
+    graph::NeighborhoodQuery query;
+    if (request->entity_ids().empty()) return Invalid("entity_ids: is empty");
+    if (request->entity_ids_size() > limits_.max_seeds) {
+      return Invalid(absl::StrCat("entity_ids: has ", request->entity_ids_size(),
+                                  " entries; the limit is ", limits_.max_seeds));
+    }
+    for (int i = 0; i < request->entity_ids_size(); ++i) {
+      Vertex v;
+      if (auto s =
+              Lookup(*snapshot, request->entity_ids(i), absl::StrCat("entity_ids[", i, "]"), &v);
+          !s.ok()) {
+        return s;
+      }
+      query.seeds.push_back(v);
+    }
+    if (request->hops() < 1 || request->hops() > limits_.max_hops) {
+      return Invalid(absl::StrCat("hops: ", request->hops(), " is outside 1..", limits_.max_hops));
+    }
+    query.hops = request->hops();
+    if (auto s = ToFilter(request->filter(), &query.filter); !s.ok()) return s;
+    int32_t limit, max_facts;
+    if (auto s = Bounded(request->limit(), 100, 1, limits_.max_neighbors, "limit", &limit);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = Bounded(request->max_facts(), 1000, 1, limits_.max_result_facts, "max_facts",
+                         &max_facts);
+        !s.ok()) {
+      return s;
+    }
+    query.limit = static_cast<size_t>(limit);
+    query.max_facts = static_cast<size_t>(max_facts);
+    query.deadline = DeadlineOf(context);
+    auto result = graph::Neighborhood(*snapshot, query);
+    if (!result.ok()) return ToGrpc(result.status());
+    std::vector<std::string> ids;
+    ids.reserve(result->neighbors.size());
+    for (const auto& n : result->neighbors) ids.emplace_back(snapshot->id(n.vertex));
+    auto entities = store_->GetEntities(ids);  // for the names: one batched read
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const auto& n = result->neighbors[i];
+      auto* out = response->add_neighbors();
+      out->set_entity_id(std::move(ids[i]));
+      out->set_kind(snapshot->kind(n.vertex));
+      out->set_distance(n.distance);
+      out->set_fact_count(n.fact_count);
+      if (entities.ok() && (*entities)[i]) {
+        out->set_name(std::move(*(*entities)[i]->mutable_name()));
+      }
+    }
+    // Each edge reads its fact's FactInfo, most often a cache miss (the fact
+    // table is tens of MiB): ask for the next few while converting one.
+    constexpr size_t kPrefetchAhead = 8;
+    const auto& connections = result->connections;
+    for (size_t i = 0; i < connections.size(); ++i) {
+      if (i + kPrefetchAhead < connections.size()) {
+        __builtin_prefetch(&snapshot->fact(connections[i + kPrefetchAhead].fact));
+      }
+      const auto& c = connections[i];
+      *response->add_facts() = Edge(*snapshot, c.from, c.to, c.fact);
+    }
+    response->set_reached_count(static_cast<int64_t>(result->reached));
+    response->set_facts_truncated(result->facts_truncated);
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status QueryService::GetRelationshipState(grpc::ServerContext* context,
-                                                const v1::GetRelationshipStateRequest* request,
-                                                v1::GetRelationshipStateResponse* response) {
-  const auto snapshot = graph_->snapshot();
-  graph::RelationshipQuery query;
-  if (auto s = LookupPair(*snapshot, request->entity_id(), request->other_entity_id(), &query);
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = CheckDate(request->at(), request->has_at(), "at", &query.day); !s.ok()) return s;
-  if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.as_of); !s.ok()) {
-    return s;
-  }
-  query.deadline = DeadlineOf(context);
-  auto state = graph::RelationshipAt(*snapshot, *store_, query);
-  if (!state.ok()) return ToGrpc(state.status());
-  ToProto(*state, request->at(), response->mutable_state());
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* QueryService::FindPaths(grpc::CallbackServerContext* context,
+                                                  const v1::FindPathsRequest* request,
+                                                  v1::FindPathsResponse* response) {
+  return RunUnary(context, [&]() -> grpc::Status {
+    const auto snapshot = graph_->snapshot();
+    graph::PathQuery query;
+    if (auto s = Lookup(*snapshot, request->from_entity_id(), "from_entity_id", &query.from);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = Lookup(*snapshot, request->to_entity_id(), "to_entity_id", &query.to); !s.ok()) {
+      return s;
+    }
+    if (auto s = ToFilter(request->filter(), &query.filter); !s.ok()) return s;
+    int32_t max_hops, facts_per_hop, k;
+    if (auto s = Bounded(request->max_hops(), limits_.max_hops, 1, limits_.max_hops, "max_hops",
+                         &max_hops);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = Bounded(request->facts_per_hop(), 5, 1, limits_.max_facts_per_hop, "facts_per_hop",
+                         &facts_per_hop);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = Bounded(request->k(), 5, 1, limits_.max_k, "k", &k); !s.ok()) return s;
+    query.max_hops = max_hops;
+    query.facts_per_hop = static_cast<size_t>(facts_per_hop);
+    query.deadline = DeadlineOf(context);
+
+    std::vector<graph::Path> paths;
+    switch (request->mode()) {
+      case v1::PATH_MODE_UNSPECIFIED:
+      case v1::PATH_MODE_SHORTEST: {
+        auto path = graph::ShortestPath(*snapshot, query);
+        if (!path.ok()) return ToGrpc(path.status());
+        if (*path) paths.push_back(std::move(**path));
+        break;
+      }
+      case v1::PATH_MODE_K_SHORTEST: {
+        auto found = graph::KShortestPaths(*snapshot, query, k);
+        if (!found.ok()) return ToGrpc(found.status());
+        paths = std::move(*found);
+        break;
+      }
+      case v1::PATH_MODE_TIME_RESPECTING: {
+        storage::DayNumber since = query.filter.window.first;
+        if (request->has_since()) {
+          v1::TimeWindow window;
+          *window.mutable_from() = request->since();
+          auto range = storage::WindowRange(window, "since");
+          if (!range.ok()) {
+            std::string message(range.status().message());
+            if (message.rfind("since.from", 0) == 0) message = "since" + message.substr(10);
+            return Invalid(message);
+          }
+          since = std::max(since, range->first);
+        }
+        auto path = graph::TimeRespectingPath(*snapshot, query, since);
+        if (!path.ok()) return ToGrpc(path.status());
+        if (*path) paths.push_back(std::move(**path));
+        break;
+      }
+      default:
+        return Invalid(absl::StrCat("mode: unknown path mode ", request->mode()));
+    }
+    const bool timed = request->mode() == v1::PATH_MODE_TIME_RESPECTING;
+    for (const auto& path : paths) {
+      auto* out = response->add_paths();
+      for (Vertex v : path.vertices) out->add_entity_ids(std::string(snapshot->id(v)));
+      for (const auto& hop : path.hops) {
+        auto* h = out->add_hops();
+        h->set_from_entity_id(std::string(snapshot->id(hop.from)));
+        h->set_to_entity_id(std::string(snapshot->id(hop.to)));
+        for (graph::FactIndex f : hop.facts) *h->add_facts() = Edge(*snapshot, hop.from, hop.to, f);
+        h->set_fact_count(static_cast<int64_t>(hop.fact_count));
+        if (timed) *h->mutable_day() = storage::DateOfDay(hop.day);
+      }
+    }
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status QueryService::DiffRelationship(grpc::ServerContext* context,
-                                            const v1::DiffRelationshipRequest* request,
-                                            v1::DiffRelationshipResponse* response) {
-  const auto snapshot = graph_->snapshot();
-  graph::RelationshipQuery query;
-  if (auto s = LookupPair(*snapshot, request->entity_id(), request->other_entity_id(), &query);
-      !s.ok()) {
-    return s;
+grpc::ServerWriteReactor<grpc::ByteBuffer>* QueryService::GetTimeline(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes) {
+  auto snapshot = graph_->snapshot();
+  graph::TimelineQuery query;
+  v1::GetTimelineRequest request;
+  grpc::ByteBuffer request_copy(*request_bytes);  // shares the slices
+  grpc::Status status = grpc::GenericDeserialize<grpc::ProtoBufferReader, v1::GetTimelineRequest>(
+      &request_copy, &request);
+  if (status.ok()) status = ToTimelineQuery(*snapshot, request, limits_, &query);
+  absl::StatusOr<graph::TimelineResult> result;
+  if (status.ok()) {
+    query.deadline = DeadlineOf(context);
+    result = graph::Timeline(*snapshot, query);
+    if (!result.ok()) status = ToGrpc(result.status());
   }
-  storage::DayNumber from_day, to_day;
-  if (auto s = CheckDate(request->from(), request->has_from(), "from", &from_day); !s.ok()) return s;
-  if (auto s = CheckDate(request->to(), request->has_to(), "to", &to_day); !s.ok()) return s;
-  if (to_day < from_day) return Invalid("to: is before from");
-  if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.as_of); !s.ok()) {
-    return s;
+  auto* writer = new TimelineWriter(context, store_, std::move(snapshot), query);
+  if (status.ok()) {
+    writer->Start(std::move(*result));
+  } else {
+    writer->Finish(status);
   }
-  query.deadline = DeadlineOf(context);
-  query.day = from_day;
-  auto from = graph::RelationshipAt(*snapshot, *store_, query);
-  if (!from.ok()) return ToGrpc(from.status());
-  query.day = to_day;
-  auto to = graph::RelationshipAt(*snapshot, *store_, query);
-  if (!to.ok()) return ToGrpc(to.status());
-  const graph::RelationshipDiff diff = graph::DiffStates(*from, *to);
-  ToProto(*from, request->from(), response->mutable_from_state());
-  ToProto(*to, request->to(), response->mutable_to_state());
-  ToProto(diff.agreements, response->mutable_agreements());
-  ToProto(diff.memberships, response->mutable_memberships());
-  ToProto(diff.deployments, response->mutable_deployments());
-  ToProto(diff.trade, response->mutable_trade());
-  return grpc::Status::OK;
+  return writer;
+}
+
+grpc::ServerUnaryReactor* QueryService::GetRelationshipState(
+    grpc::CallbackServerContext* context, const v1::GetRelationshipStateRequest* request,
+    v1::GetRelationshipStateResponse* response) {
+  return RunUnary(context, [&]() -> grpc::Status {
+    const auto snapshot = graph_->snapshot();
+    graph::RelationshipQuery query;
+    if (auto s = LookupPair(*snapshot, request->entity_id(), request->other_entity_id(), &query);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = CheckDate(request->at(), request->has_at(), "at", &query.day); !s.ok()) return s;
+    if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.as_of); !s.ok()) {
+      return s;
+    }
+    query.deadline = DeadlineOf(context);
+    auto state = graph::RelationshipAt(*snapshot, *store_, query);
+    if (!state.ok()) return ToGrpc(state.status());
+    ToProto(*state, request->at(), response->mutable_state());
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* QueryService::DiffRelationship(grpc::CallbackServerContext* context,
+                                                         const v1::DiffRelationshipRequest* request,
+                                                         v1::DiffRelationshipResponse* response) {
+  return RunUnary(context, [&]() -> grpc::Status {
+    const auto snapshot = graph_->snapshot();
+    graph::RelationshipQuery query;
+    if (auto s = LookupPair(*snapshot, request->entity_id(), request->other_entity_id(), &query);
+        !s.ok()) {
+      return s;
+    }
+    storage::DayNumber from_day, to_day;
+    if (auto s = CheckDate(request->from(), request->has_from(), "from", &from_day); !s.ok())
+      return s;
+    if (auto s = CheckDate(request->to(), request->has_to(), "to", &to_day); !s.ok()) return s;
+    if (to_day < from_day) return Invalid("to: is before from");
+    if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.as_of); !s.ok()) {
+      return s;
+    }
+    query.deadline = DeadlineOf(context);
+    query.day = from_day;
+    auto from = graph::RelationshipAt(*snapshot, *store_, query);
+    if (!from.ok()) return ToGrpc(from.status());
+    query.day = to_day;
+    auto to = graph::RelationshipAt(*snapshot, *store_, query);
+    if (!to.ok()) return ToGrpc(to.status());
+    const graph::RelationshipDiff diff = graph::DiffStates(*from, *to);
+    ToProto(*from, request->from(), response->mutable_from_state());
+    ToProto(*to, request->to(), response->mutable_to_state());
+    ToProto(diff.agreements, response->mutable_agreements());
+    ToProto(diff.memberships, response->mutable_memberships());
+    ToProto(diff.deployments, response->mutable_deployments());
+    ToProto(diff.trade, response->mutable_trade());
+    return grpc::Status::OK;
+  });
 }
 
 }  // namespace entente::server

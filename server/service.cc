@@ -4,39 +4,20 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/time_util.h"
 #include "import/importer.h"
+#include "server/call.h"
 #include "server/page_token.h"
 #include "server/status.h"
 #include "storage/dates.h"
 #include "storage/validate.h"
 
 namespace entente::server {
-namespace {
 
 using google::protobuf::util::TimeUtil;
 
-absl::Time DeadlineOf(const grpc::ServerContext* context) {
-  const auto deadline = context->deadline();
-  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
-  return absl::FromChrono(deadline);
-}
-
-// A call whose deadline has passed or whose client went away is not started.
-bool Abandoned(grpc::ServerContext* context) {
-  return context->IsCancelled() || absl::Now() > DeadlineOf(context);
-}
-
-grpc::Status AbandonedStatus() {
-  return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                      "the call's deadline passed or it was cancelled before it could run");
-}
-
-grpc::Status Invalid(const std::string& message) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
-}
+namespace {
 
 // Makes a stream's writes visible however the call ends.
 class PublishOnExit {
@@ -242,108 +223,119 @@ grpc::Status WriteService::Import(grpc::ServerContext* context,
 
 // ---- ReadService ----
 
-grpc::Status ReadService::GetEntity(grpc::ServerContext* context,
-                                    const v1::GetEntityRequest* request,
-                                    v1::GetEntityResponse* response) {
-  if (Abandoned(context)) return AbandonedStatus();
-  auto entity = store_->GetEntity(request->id());
-  if (!entity.ok()) return ToGrpc(entity.status());
-  *response->mutable_entity() = std::move(*entity);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* ReadService::GetEntity(grpc::CallbackServerContext* context,
+                                                 const v1::GetEntityRequest* request,
+                                                 v1::GetEntityResponse* response) {
+  return RunUnary(context, [&]() -> grpc::Status {
+    if (Abandoned(context)) return AbandonedStatus();
+    auto entity = store_->GetEntity(request->id());
+    if (!entity.ok()) return ToGrpc(entity.status());
+    *response->mutable_entity() = std::move(*entity);
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status ReadService::GetSource(grpc::ServerContext* context,
-                                    const v1::GetSourceRequest* request,
-                                    v1::GetSourceResponse* response) {
-  if (Abandoned(context)) return AbandonedStatus();
-  auto source = store_->GetSource(request->id());
-  if (!source.ok()) return ToGrpc(source.status());
-  *response->mutable_source() = std::move(*source);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* ReadService::GetSource(grpc::CallbackServerContext* context,
+                                                 const v1::GetSourceRequest* request,
+                                                 v1::GetSourceResponse* response) {
+  return RunUnary(context, [&]() -> grpc::Status {
+    if (Abandoned(context)) return AbandonedStatus();
+    auto source = store_->GetSource(request->id());
+    if (!source.ok()) return ToGrpc(source.status());
+    *response->mutable_source() = std::move(*source);
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status ReadService::GetFact(grpc::ServerContext* context, const v1::GetFactRequest* request,
-                                  v1::GetFactResponse* response) {
-  if (Abandoned(context)) return AbandonedStatus();
-  auto record = store_->GetFact(request->id());
-  if (!record.ok()) return ToGrpc(record.status());
-  *response->mutable_record() = std::move(*record);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* ReadService::GetFact(grpc::CallbackServerContext* context,
+                                               const v1::GetFactRequest* request,
+                                               v1::GetFactResponse* response) {
+  return RunUnary(context, [&]() -> grpc::Status {
+    if (Abandoned(context)) return AbandonedStatus();
+    auto record = store_->GetFact(request->id());
+    if (!record.ok()) return ToGrpc(record.status());
+    *response->mutable_record() = std::move(*record);
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status ReadService::ResolveEntity(grpc::ServerContext* context,
-                                        const v1::ResolveEntityRequest* request,
-                                        v1::ResolveEntityResponse* response) {
-  if (Abandoned(context)) return AbandonedStatus();
-  if (request->query().size() > storage::RecordLimits::kMaxNameBytes) {
-    return Invalid(absl::StrCat("query: is longer than ", storage::RecordLimits::kMaxNameBytes,
-                                " bytes"));
-  }
-  if (request->limit() < 0 || request->limit() > limits_.max_resolve_limit) {
-    return Invalid(absl::StrCat("limit: must be between 0 and ", limits_.max_resolve_limit,
-                                " (0 means 10)"));
-  }
-  const size_t limit = request->limit() == 0 ? 10 : static_cast<size_t>(request->limit());
-  auto matches = store_->Resolve(request->query(), limit);
-  if (!matches.ok()) return ToGrpc(matches.status());
-  for (auto& match : *matches) {
-    auto* out = response->add_matches();
-    *out->mutable_entity() = std::move(match.entity);
-    out->set_match_kind(match.exact ? v1::MATCH_KIND_EXACT : v1::MATCH_KIND_PREFIX);
-    out->set_matched_text(std::move(match.matched_text));
-  }
-  return grpc::Status::OK;
-}
-
-grpc::Status ReadService::ListFacts(grpc::ServerContext* context,
-                                    const v1::ListFactsRequest* request,
-                                    v1::ListFactsResponse* response) {
-  if (Abandoned(context)) return AbandonedStatus();
-  storage::FactQuery query;
-  if (request->entity_id().empty()) return Invalid("entity_id: is empty");
-  query.entity_id = request->entity_id();
-  query.other_entity_id = request->other_entity_id();
-  if (query.other_entity_id == query.entity_id) {
-    return Invalid("other_entity_id: is the same as entity_id");
-  }
-  auto window = storage::WindowRange(request->window(), "window");
-  if (!window.ok()) return ToGrpc(window.status());
-  query.window = *window;
-  for (int i = 0; i < request->types_size(); ++i) {
-    const auto type = request->types(i);
-    if (type == v1::FACT_TYPE_UNSPECIFIED || !v1::FactType_IsValid(type)) {
-      return Invalid(absl::StrCat("types[", i, "]: unknown fact type ", type));
+grpc::ServerUnaryReactor* ReadService::ResolveEntity(grpc::CallbackServerContext* context,
+                                                     const v1::ResolveEntityRequest* request,
+                                                     v1::ResolveEntityResponse* response) {
+  return RunUnary(context, [&]() -> grpc::Status {
+    if (Abandoned(context)) return AbandonedStatus();
+    if (request->query().size() > storage::RecordLimits::kMaxNameBytes) {
+      return Invalid(
+          absl::StrCat("query: is longer than ", storage::RecordLimits::kMaxNameBytes, " bytes"));
     }
-    query.types.push_back(type);
-  }
-  if (request->page_size() < 0) return Invalid("page_size: is negative");
-  query.limit = static_cast<size_t>(
-      request->page_size() == 0 ? limits_.default_page_size
-                                : std::min(request->page_size(), limits_.max_page_size));
-  const uint64_t fingerprint = RequestFingerprint(*request);
-  if (!request->page_token().empty()) {
-    auto cursor = DecodePageToken(request->page_token(), fingerprint);
-    if (!cursor.ok()) return ToGrpc(cursor.status());
-    query.cursor = std::move(*cursor);
-  }
-  if (request->has_as_of()) {
-    const auto& as_of = request->as_of();
-    if (as_of.seconds() < TimeUtil::kTimestampMinSeconds ||
-        as_of.seconds() > TimeUtil::kTimestampMaxSeconds || as_of.nanos() < 0 ||
-        as_of.nanos() > 999'999'999) {
-      return Invalid("as_of: is not a valid timestamp");
+    if (request->limit() < 0 || request->limit() > limits_.max_resolve_limit) {
+      return Invalid(absl::StrCat("limit: must be between 0 and ", limits_.max_resolve_limit,
+                                  " (0 means 10)"));
     }
-    query.as_of = absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(request->as_of()));
-  }
-  query.include_retracted = request->include_retracted();
-  query.deadline = DeadlineOf(context);
-  auto page = store_->ListFacts(query);
-  if (!page.ok()) return ToGrpc(page.status());
-  for (auto& record : page->records) *response->add_records() = std::move(record);
-  if (!page->next_cursor.empty()) {
-    response->set_next_page_token(EncodePageToken(fingerprint, page->next_cursor));
-  }
-  return grpc::Status::OK;
+    const size_t limit = request->limit() == 0 ? 10 : static_cast<size_t>(request->limit());
+    auto matches = store_->Resolve(request->query(), limit);
+    if (!matches.ok()) return ToGrpc(matches.status());
+    for (auto& match : *matches) {
+      auto* out = response->add_matches();
+      *out->mutable_entity() = std::move(match.entity);
+      out->set_match_kind(match.exact ? v1::MATCH_KIND_EXACT : v1::MATCH_KIND_PREFIX);
+      out->set_matched_text(std::move(match.matched_text));
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* ReadService::ListFacts(grpc::CallbackServerContext* context,
+                                                 const v1::ListFactsRequest* request,
+                                                 v1::ListFactsResponse* response) {
+  return RunUnary(context, [&]() -> grpc::Status {
+    if (Abandoned(context)) return AbandonedStatus();
+    storage::FactQuery query;
+    if (request->entity_id().empty()) return Invalid("entity_id: is empty");
+    query.entity_id = request->entity_id();
+    query.other_entity_id = request->other_entity_id();
+    if (query.other_entity_id == query.entity_id) {
+      return Invalid("other_entity_id: is the same as entity_id");
+    }
+    auto window = storage::WindowRange(request->window(), "window");
+    if (!window.ok()) return ToGrpc(window.status());
+    query.window = *window;
+    for (int i = 0; i < request->types_size(); ++i) {
+      const auto type = request->types(i);
+      if (type == v1::FACT_TYPE_UNSPECIFIED || !v1::FactType_IsValid(type)) {
+        return Invalid(absl::StrCat("types[", i, "]: unknown fact type ", type));
+      }
+      query.types.push_back(type);
+    }
+    if (request->page_size() < 0) return Invalid("page_size: is negative");
+    query.limit = static_cast<size_t>(request->page_size() == 0
+                                          ? limits_.default_page_size
+                                          : std::min(request->page_size(), limits_.max_page_size));
+    const uint64_t fingerprint = RequestFingerprint(*request);
+    if (!request->page_token().empty()) {
+      auto cursor = DecodePageToken(request->page_token(), fingerprint);
+      if (!cursor.ok()) return ToGrpc(cursor.status());
+      query.cursor = std::move(*cursor);
+    }
+    if (request->has_as_of()) {
+      const auto& as_of = request->as_of();
+      if (as_of.seconds() < TimeUtil::kTimestampMinSeconds ||
+          as_of.seconds() > TimeUtil::kTimestampMaxSeconds || as_of.nanos() < 0 ||
+          as_of.nanos() > 999'999'999) {
+        return Invalid("as_of: is not a valid timestamp");
+      }
+      query.as_of = absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(request->as_of()));
+    }
+    query.include_retracted = request->include_retracted();
+    query.deadline = DeadlineOf(context);
+    auto page = store_->ListFacts(query);
+    if (!page.ok()) return ToGrpc(page.status());
+    for (auto& record : page->records) *response->add_records() = std::move(record);
+    if (!page->next_cursor.empty()) {
+      response->set_next_page_token(EncodePageToken(fingerprint, page->next_cursor));
+    }
+    return grpc::Status::OK;
+  });
 }
 
 // ---- AdminService ----

@@ -84,45 +84,57 @@ class WriteService final : public v1::WriteService::Service {
   std::timed_mutex import_mutex_;
 };
 
-class ReadService final : public v1::ReadService::Service {
+// ReadService and QueryService use gRPC's callback API: a call runs on the
+// gRPC thread that read it, without the sync server's hand-off to a worker
+// thread, which cost more CPU than the lookups themselves.
+class ReadService final : public v1::ReadService::CallbackService {
  public:
   ReadService(const storage::Store* store, const ServiceLimits& limits)
       : store_(store), limits_(limits) {}
-  grpc::Status GetEntity(grpc::ServerContext* context, const v1::GetEntityRequest* request,
-                         v1::GetEntityResponse* response) override;
-  grpc::Status GetSource(grpc::ServerContext* context, const v1::GetSourceRequest* request,
-                         v1::GetSourceResponse* response) override;
-  grpc::Status GetFact(grpc::ServerContext* context, const v1::GetFactRequest* request,
-                       v1::GetFactResponse* response) override;
-  grpc::Status ResolveEntity(grpc::ServerContext* context,
-                             const v1::ResolveEntityRequest* request,
-                             v1::ResolveEntityResponse* response) override;
-  grpc::Status ListFacts(grpc::ServerContext* context, const v1::ListFactsRequest* request,
-                         v1::ListFactsResponse* response) override;
+  grpc::ServerUnaryReactor* GetEntity(grpc::CallbackServerContext* context,
+                                      const v1::GetEntityRequest* request,
+                                      v1::GetEntityResponse* response) override;
+  grpc::ServerUnaryReactor* GetSource(grpc::CallbackServerContext* context,
+                                      const v1::GetSourceRequest* request,
+                                      v1::GetSourceResponse* response) override;
+  grpc::ServerUnaryReactor* GetFact(grpc::CallbackServerContext* context,
+                                    const v1::GetFactRequest* request,
+                                    v1::GetFactResponse* response) override;
+  grpc::ServerUnaryReactor* ResolveEntity(grpc::CallbackServerContext* context,
+                                          const v1::ResolveEntityRequest* request,
+                                          v1::ResolveEntityResponse* response) override;
+  grpc::ServerUnaryReactor* ListFacts(grpc::CallbackServerContext* context,
+                                      const v1::ListFactsRequest* request,
+                                      v1::ListFactsResponse* response) override;
 
  private:
   const storage::Store* store_;
   ServiceLimits limits_;
 };
 
-class QueryService final : public v1::QueryService::Service {
+// GetTimeline is a raw method (request and messages as bytes): it passes the
+// stored fact records on without parsing them (query_service.cc).
+class QueryService final
+    : public v1::QueryService::WithRawCallbackMethod_GetTimeline<
+          v1::QueryService::CallbackService> {
  public:
   QueryService(const graph::LiveGraph* graph, const storage::Store* store,
                const ServiceLimits& limits)
       : graph_(graph), store_(store), limits_(limits) {}
-  grpc::Status GetNeighborhood(grpc::ServerContext* context,
-                               const v1::GetNeighborhoodRequest* request,
-                               v1::GetNeighborhoodResponse* response) override;
-  grpc::Status FindPaths(grpc::ServerContext* context, const v1::FindPathsRequest* request,
-                         v1::FindPathsResponse* response) override;
-  grpc::Status GetTimeline(grpc::ServerContext* context, const v1::GetTimelineRequest* request,
-                           grpc::ServerWriter<v1::GetTimelineResponse>* writer) override;
-  grpc::Status GetRelationshipState(grpc::ServerContext* context,
-                                    const v1::GetRelationshipStateRequest* request,
-                                    v1::GetRelationshipStateResponse* response) override;
-  grpc::Status DiffRelationship(grpc::ServerContext* context,
-                                const v1::DiffRelationshipRequest* request,
-                                v1::DiffRelationshipResponse* response) override;
+  grpc::ServerUnaryReactor* GetNeighborhood(grpc::CallbackServerContext* context,
+                                            const v1::GetNeighborhoodRequest* request,
+                                            v1::GetNeighborhoodResponse* response) override;
+  grpc::ServerUnaryReactor* FindPaths(grpc::CallbackServerContext* context,
+                                      const v1::FindPathsRequest* request,
+                                      v1::FindPathsResponse* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* GetTimeline(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes) override;
+  grpc::ServerUnaryReactor* GetRelationshipState(
+      grpc::CallbackServerContext* context, const v1::GetRelationshipStateRequest* request,
+      v1::GetRelationshipStateResponse* response) override;
+  grpc::ServerUnaryReactor* DiffRelationship(grpc::CallbackServerContext* context,
+                                             const v1::DiffRelationshipRequest* request,
+                                             v1::DiffRelationshipResponse* response) override;
 
  private:
   const graph::LiveGraph* graph_;

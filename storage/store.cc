@@ -219,6 +219,9 @@ absl::Status Store::Impl::Open() {
   db_options.keep_log_file_num = 5;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  if (options_.row_cache_bytes > 0) {
+    db_options.row_cache = rocksdb::NewLRUCache(options_.row_cache_bytes);
+  }
   rocksdb::ColumnFamilyOptions family_options;
   family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // Records read by key (and checked for on every write: "is this fact
@@ -291,6 +294,39 @@ absl::StatusOr<std::optional<Message>> Store::Impl::Read(Family family,
                                             " record cannot be parsed"));
   }
   return std::optional<Message>(std::move(message));
+}
+
+namespace {
+
+// Parses a stored record; DATA_LOSS when it cannot be.
+template <typename Message>
+absl::Status ParseStored(absl::string_view bytes, Message* message) {
+  if (message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::OkStatus();
+  }
+  return absl::DataLossError(
+      absl::StrCat("a stored ", Message::descriptor()->name(), " record cannot be parsed"));
+}
+
+}  // namespace
+
+absl::Status Store::Impl::MultiRead(
+    Family family, const std::vector<rocksdb::Slice>& keys,
+    const std::function<absl::Status(size_t, std::optional<absl::string_view>)>& visit) const {
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), cf(family), keys.size(), keys.data(), values.data(),
+                statuses.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::optional<absl::string_view> value;
+    if (statuses[i].ok()) {
+      value = absl::string_view(values[i].data(), values[i].size());
+    } else if (!statuses[i].IsNotFound()) {
+      return FromRocks(statuses[i], "reading records");
+    }
+    if (auto s = visit(i, value); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 template <typename Message>
@@ -899,8 +935,9 @@ absl::StatusOr<v1::Entity> Store::GetEntity(absl::string_view id) const {
 absl::StatusOr<v1::Source> Store::GetSource(absl::string_view id) const {
   return impl_->GetSource(id);
 }
-absl::StatusOr<std::vector<v1::FactRecord>> Store::Impl::GetFacts(
-    const std::vector<std::string>& ids) const {
+absl::Status Store::Impl::ReadFacts(
+    const std::vector<std::string>& ids,
+    const std::function<absl::Status(size_t, absl::string_view)>& found) const {
   std::vector<std::string> binary(ids.size());
   std::vector<rocksdb::Slice> keys;
   keys.reserve(ids.size());
@@ -913,24 +950,57 @@ absl::StatusOr<std::vector<v1::FactRecord>> Store::Impl::GetFacts(
     binary[i] = std::move(*id);
     keys.emplace_back(binary[i]);
   }
-  std::vector<rocksdb::PinnableSlice> values(ids.size());
-  std::vector<rocksdb::Status> statuses(ids.size());
-  db_->MultiGet(rocksdb::ReadOptions(), cf(kFacts), keys.size(), keys.data(), values.data(),
-                statuses.data());
+  return MultiRead(kFacts, keys, [&](size_t i, std::optional<absl::string_view> value) {
+    if (!value) return absl::NotFoundError(absl::StrCat("no fact ", ids[i]));
+    return found(i, *value);
+  });
+}
+
+absl::StatusOr<std::vector<v1::FactRecord>> Store::Impl::GetFacts(
+    const std::vector<std::string>& ids) const {
   std::vector<v1::FactRecord> records(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (statuses[i].IsNotFound()) return absl::NotFoundError(absl::StrCat("no fact ", ids[i]));
-    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading facts");
-    if (!records[i].ParseFromArray(values[i].data(), static_cast<int>(values[i].size()))) {
-      return absl::DataLossError("a fact record is malformed");
-    }
-  }
+  auto s = ReadFacts(ids, [&](size_t i, absl::string_view bytes) {
+    return ParseStored(bytes, &records[i]);
+  });
+  if (!s.ok()) return s;
   return records;
+}
+
+absl::StatusOr<std::vector<std::string>> Store::Impl::GetSerializedFacts(
+    const std::vector<std::string>& ids) const {
+  std::vector<std::string> records(ids.size());
+  auto s = ReadFacts(ids, [&](size_t i, absl::string_view bytes) {
+    records[i] = std::string(bytes);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return records;
+}
+
+absl::StatusOr<std::vector<std::optional<v1::Entity>>> Store::Impl::GetEntities(
+    const std::vector<std::string>& ids) const {
+  std::vector<rocksdb::Slice> keys(ids.begin(), ids.end());
+  std::vector<std::optional<v1::Entity>> entities(ids.size());
+  auto s = MultiRead(kEntities, keys, [&](size_t i, std::optional<absl::string_view> bytes) {
+    return bytes ? ParseStored(*bytes, &entities[i].emplace()) : absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return entities;
 }
 
 absl::StatusOr<std::vector<v1::FactRecord>> Store::GetFacts(
     const std::vector<std::string>& ids) const {
   return impl_->GetFacts(ids);
+}
+
+absl::StatusOr<std::vector<std::string>> Store::GetSerializedFacts(
+    const std::vector<std::string>& ids) const {
+  return impl_->GetSerializedFacts(ids);
+}
+
+absl::StatusOr<std::vector<std::optional<v1::Entity>>> Store::GetEntities(
+    const std::vector<std::string>& ids) const {
+  return impl_->GetEntities(ids);
 }
 
 absl::StatusOr<v1::FactRecord> Store::GetFact(absl::string_view id) const {

@@ -52,6 +52,10 @@ struct StoreOptions {
   bool sync_writes = false;
   // RocksDB block cache for reads. Default: 64 MiB.
   size_t block_cache_bytes = 64 << 20;
+  // RocksDB row cache: the values of recent point reads, which then skip the
+  // index and block search (a timeline reads every fact it returns). 0 turns
+  // it off. Default: 0.
+  size_t row_cache_bytes = 0;
   // Source of record times; tests substitute a fixed clock. Default: now.
   std::function<absl::Time()> clock;
 };
@@ -165,6 +169,14 @@ class Store {
   // Many facts in one batched read, in the order of `ids`; NOT_FOUND names
   // the first missing id.
   absl::StatusOr<std::vector<v1::FactRecord>> GetFacts(const std::vector<std::string>& ids) const;
+  // GetFacts without parsing: each record as stored, a serialized
+  // v1::FactRecord, for answers that pass records on unchanged.
+  absl::StatusOr<std::vector<std::string>> GetSerializedFacts(
+      const std::vector<std::string>& ids) const;
+  // Many entities in one batched read, in the order of `ids`; nullopt for an
+  // id that names no entity.
+  absl::StatusOr<std::vector<std::optional<v1::Entity>>> GetEntities(
+      const std::vector<std::string>& ids) const;
 
   // Exact matches of the normalized text on ids, names and aliases; when
   // there are none, prefix matches. At most `limit` distinct entities.

@@ -377,6 +377,28 @@ TEST_F(StoreTest, GetFactsReadsManyInOrder) {
             absl::StatusCode::kNotFound);
   EXPECT_EQ(store_->GetFacts({"zz"}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(store_->GetFacts({})->empty());
+  // The same records as stored, unparsed.
+  auto bytes = store_->GetSerializedFacts({b->id, a->id});
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  ASSERT_EQ(bytes->size(), 2u);
+  v1::FactRecord parsed;
+  ASSERT_TRUE(parsed.ParseFromString((*bytes)[0]));
+  EXPECT_EQ(parsed.SerializeAsString(), (*both)[0].SerializeAsString());
+  EXPECT_EQ(store_->GetSerializedFacts({"00000000000000000000000000000000"}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(StoreTest, GetEntitiesReadsManyInOrder) {
+  AddStates();
+  auto entities = store_->GetEntities({"RUS", "ATLANTIS", "IRN"});
+  ASSERT_TRUE(entities.ok()) << entities.status();
+  ASSERT_EQ(entities->size(), 3u);
+  ASSERT_TRUE((*entities)[0].has_value());
+  EXPECT_EQ((*entities)[0]->id(), "RUS");
+  EXPECT_FALSE((*entities)[1].has_value());
+  ASSERT_TRUE((*entities)[2].has_value());
+  EXPECT_EQ((*entities)[2]->id(), "IRN");
+  EXPECT_TRUE(store_->GetEntities({})->empty());
 }
 
 TEST_F(StoreTest, StatsCountByKindAndType) {

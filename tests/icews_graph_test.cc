@@ -168,6 +168,31 @@ class Reference {
     return dist;
   }
 
+  // The most events summed over the hops of a shortest path from the BFS
+  // origin to each vertex (`dist` from Bfs); -1 for vertices not reached.
+  std::vector<int64_t> BestAttested(const std::vector<int>& dist, const DayRange& w) const {
+    std::vector<int> order;
+    for (int v = 0; v < static_cast<int>(size()); ++v) {
+      if (dist[v] >= 0) order.push_back(v);
+    }
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return dist[a] < dist[b]; });
+    std::vector<int64_t> best(size(), -1);
+    for (int v : order) {
+      if (dist[v] == 0) {
+        best[v] = 0;
+        continue;
+      }
+      std::map<int, int64_t> from_previous_layer;  // neighbor -> events
+      for (const RefEdge& e : adj[v]) {
+        if (In(e.day, w) && dist[e.other] == dist[v] - 1) ++from_previous_layer[e.other];
+      }
+      for (const auto& [u, events] : from_previous_layer) {
+        best[v] = std::max(best[v], best[u] + events);
+      }
+    }
+    return best;
+  }
+
   // Facts joining v to vertices one hop closer to the BFS origin.
   int64_t CountFromPreviousLayer(int v, const std::vector<int>& dist, const DayRange& w) const {
     int64_t n = 0;
@@ -628,7 +653,8 @@ TEST_F(IcewsGraphTest, NeighborhoodsMatchReferenceBfs) {
 
 // Shortest paths: found exactly when the reference BFS reaches the target
 // within max_hops, with the reference's number of hops; every hop is
-// justified by facts of the window that join its two ends.
+// justified by facts of the window that join its two ends, and the path is
+// the best attested (no shortest path has more facts summed over its hops).
 TEST_F(IcewsGraphTest, ShortestPathsMatchReferenceBfs) {
   std::mt19937 rng(43);
   const std::vector<NamedWindow> windows = {
@@ -640,6 +666,7 @@ TEST_F(IcewsGraphTest, ShortestPathsMatchReferenceBfs) {
   for (const NamedWindow& window : windows) {
     for (const auto& [from, to] : SamplePairs(rng, 320, window.range)) {
       const std::vector<int> dist = R().Bfs(from, window.range, 6);
+      const std::vector<int64_t> best_attested = R().BestAttested(dist, window.range);
       for (int max_hops : {6, 2}) {
         const std::string where = absl::StrCat(Name(from), " -> ", Name(to), ", ", Describe(window),
                                                ", max_hops ", max_hops);
@@ -672,6 +699,12 @@ TEST_F(IcewsGraphTest, ShortestPathsMatchReferenceBfs) {
           bad.Add(absl::StrCat(where, ": ", path.hops.size(), " hops over ", path.vertices.size(),
                                " vertices, want ", want, " hops"));
           continue;
+        }
+        int64_t attested = 0;
+        for (const PathHop& hop : path.hops) attested += static_cast<int64_t>(hop.fact_count);
+        if (attested != best_attested[to]) {
+          bad.Add(absl::StrCat(where, ": ", attested, " facts over the hops, the best shortest ",
+                               "path has ", best_attested[to]));
         }
         for (size_t i = 0; i < path.hops.size(); ++i) {
           const PathHop& hop = path.hops[i];

@@ -3,6 +3,9 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/client.h"
 #include "gtest/gtest.h"
 #include "storage/dates.h"
@@ -30,6 +33,29 @@ class QueryTest : public ::testing::Test {
     delete server_;
     delete dir_;
   }
+  // Two new states, a and b, for tests that need a dyad of their own.
+  static void AddStatePair(const std::string& a, const std::string& b) {
+    for (const std::string& id : {a, b}) {
+      v1::Entity state;
+      state.set_id(id);
+      state.set_kind(v1::ENTITY_KIND_STATE);
+      state.set_name(absl::StrCat("State ", id));
+      ASSERT_TRUE(client_->UpsertEntity(state).ok());
+    }
+  }
+  // A fact of `type` between a and b on `day`.
+  static v1::Fact PairFact(v1::FactType type, const std::string& a, const std::string& b,
+                           const v1::Date& day) {
+    v1::Fact fact;
+    fact.set_type(type);
+    for (const std::string& id : {a, b}) {
+      auto* party = fact.add_participants();
+      party->set_entity_id(id);
+      party->set_role(v1::PARTICIPANT_ROLE_PARTY);
+    }
+    *fact.mutable_valid_time()->mutable_start() = day;
+    return fact;
+  }
   static inline TempDir* dir_ = nullptr;
   static inline ServerProcess* server_ = nullptr;
   static inline client::Client* client_ = nullptr;
@@ -41,25 +67,22 @@ TEST_F(QueryTest, IranRussiaTimelineFrom2001To2025) {
   request.add_entity_ids("RUS");
   *request.mutable_window()->mutable_from() = Year(2001);
   *request.mutable_window()->mutable_to() = Year(2025);
-  auto items = client_->GetTimeline(request);
-  ASSERT_TRUE(items.ok()) << items.status();
+  auto timeline = client_->GetTimeline(request);
+  ASSERT_TRUE(timeline.ok()) << timeline.status();
   std::vector<v1::Fact> facts;
+  for (const auto& record : timeline->facts()) facts.push_back(record.fact());
+  EXPECT_FALSE(facts.empty());
   std::vector<int> bucket_years;
   int64_t bucket_total = 0;
-  std::optional<v1::TimelineSummary> summary;
-  for (const auto& item : *items) {
-    if (item.has_fact()) facts.push_back(item.fact().fact());
-    if (item.has_bucket()) {
-      EXPECT_TRUE(facts.size() > 0);
-      EXPECT_EQ(item.bucket().period().precision(), v1::PRECISION_YEAR);
-      bucket_years.push_back(item.bucket().period().year());
-      bucket_total += item.bucket().fact_count();
-    }
-    if (item.has_summary()) summary = item.summary();
+  for (const auto& bucket : timeline->buckets()) {
+    EXPECT_EQ(bucket.period().precision(), v1::PRECISION_YEAR);
+    bucket_years.push_back(bucket.period().year());
+    bucket_total += bucket.fact_count();
   }
-  ASSERT_TRUE(summary.has_value());
-  EXPECT_EQ(summary->total_facts(), static_cast<int64_t>(facts.size()));
-  EXPECT_EQ(bucket_total, summary->total_facts());
+  ASSERT_TRUE(timeline->has_summary());
+  const v1::TimelineSummary& summary = timeline->summary();
+  EXPECT_EQ(summary.total_facts(), static_cast<int64_t>(facts.size()));
+  EXPECT_EQ(bucket_total, summary.total_facts());
   EXPECT_TRUE(std::is_sorted(bucket_years.begin(), bucket_years.end()));
   for (int year : {2001, 2015, 2022, 2024, 2025}) {
     EXPECT_NE(std::find(bucket_years.begin(), bucket_years.end(), year), bucket_years.end())
@@ -91,6 +114,89 @@ TEST_F(QueryTest, IranRussiaTimelineFrom2001To2025) {
   EXPECT_LT(visit_2022, kazan);
   EXPECT_LT(trade, kazan);
   EXPECT_LT(kazan, agreement_2025);
+}
+
+// A timeline larger than one message (about 256 KiB) comes in several, each
+// continuing the one before: facts in time order, then buckets, then the
+// summary in the last message only.
+TEST_F(QueryTest, LongTimelineComesInSeveralMessages) {
+  AddStatePair("TLA", "TLB");
+  constexpr int kFacts = 3000;
+  std::vector<v1::Fact> facts;
+  for (int i = 0; i < kFacts; ++i) {
+    v1::Fact fact = PairFact(v1::FACT_TYPE_MEETING, "TLA", "TLB",
+                             storage::DateOfDay(storage::ToDayNumber(2010, 1, 1) + i / 2));
+    fact.set_summary(absl::StrCat("Meeting number ", i, " of two states, with some text to make ",
+                                  "the record about as large as a real one."));
+    facts.push_back(std::move(fact));
+  }
+  auto recorded = client_->RecordFacts(facts);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  ASSERT_EQ(recorded->created(), kFacts);
+
+  v1::GetTimelineRequest request;
+  request.add_entity_ids("TLA");
+  request.add_entity_ids("TLB");
+  request.set_granularity(v1::GRANULARITY_MONTH);
+  grpc::ClientContext context;
+  auto reader = client_->query_stub().GetTimeline(&context, request);
+  std::vector<v1::GetTimelineResponse> messages;
+  v1::GetTimelineResponse message;
+  while (reader->Read(&message)) messages.push_back(message);
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_GE(messages.size(), 2u);
+  int64_t fact_count = 0, bucket_total = 0;
+  int previous_day = 0;
+  bool buckets_started = false;
+  for (size_t m = 0; m < messages.size(); ++m) {
+    const auto& part = messages[m];
+    EXPECT_LT(part.ByteSizeLong(), 300u << 10) << m;
+    EXPECT_EQ(part.has_summary(), m + 1 == messages.size()) << m;
+    EXPECT_FALSE(buckets_started && part.facts_size() > 0) << "facts after buckets in " << m;
+    for (const auto& record : part.facts()) {
+      const auto& start = record.fact().valid_time().start();
+      const int day = start.year() * 10000 + start.month() * 100 + start.day();
+      EXPECT_GE(day, previous_day);
+      previous_day = day;
+      ++fact_count;
+    }
+    for (const auto& bucket : part.buckets()) bucket_total += bucket.fact_count();
+    buckets_started |= part.buckets_size() > 0;
+  }
+  EXPECT_EQ(fact_count, kFacts);
+  EXPECT_EQ(bucket_total, kFacts);
+  EXPECT_EQ(messages.back().summary().total_facts(), kFacts);
+  EXPECT_EQ(messages.back().summary().streamed_facts(), kFacts);
+  EXPECT_FALSE(messages.back().summary().truncated());
+}
+
+// A timeline as of a record time shows a fact retracted later, without its
+// retraction; now it does not show it.
+TEST_F(QueryTest, TimelineAsOfShowsFactsRetractedLater) {
+  AddStatePair("ASA", "ASB");
+  auto recorded =
+      client_->RecordFact(PairFact(v1::FACT_TYPE_CALL, "ASA", "ASB", storage::MakeDate(2020, 5, 1)));
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  // Record times count in whole seconds: retract in a later second.
+  const int64_t recorded_second = recorded->record().record_time().seconds();
+  while (absl::ToUnixSeconds(absl::Now()) <= recorded_second) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(client_->RetractFact(recorded->record().fact().id(), "test").ok());
+
+  v1::GetTimelineRequest request;
+  request.add_entity_ids("ASA");
+  request.add_entity_ids("ASB");
+  auto now = client_->GetTimeline(request);
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_EQ(now->facts_size(), 0);
+  request.mutable_as_of()->set_seconds(recorded_second + 1);
+  auto before = client_->GetTimeline(request);
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->facts_size(), 1);
+  EXPECT_EQ(before->facts(0).fact().id(), recorded->record().fact().id());
+  EXPECT_FALSE(before->facts(0).has_retraction());
+  EXPECT_EQ(before->summary().total_facts(), 1);
 }
 
 TEST_F(QueryTest, NorthKoreaReachesIranThroughRussia) {

@@ -55,12 +55,14 @@ struct TimeLabel {
 
 struct Scratch {
   StampedArray<VisitState> visit;
+  StampedArray<VisitState> visit_from_target;  // the backward half of a path search
   StampedArray<TimeLabel> time;
   StampedArray<uint8_t> blocked;  // vertices a path search may not enter
   StampedArray<uint8_t> seen_facts;
   StampedArray<uint32_t> hop_facts;  // facts from one vertex to each neighbor
   std::vector<Vertex> touched;
   std::vector<Vertex> frontier;
+  std::vector<Vertex> frontier_from_target;
   std::vector<Vertex> next;
 };
 

@@ -159,6 +159,10 @@ class Store::Impl {
   absl::StatusOr<v1::Source> GetSource(absl::string_view id) const;
   absl::StatusOr<v1::FactRecord> GetFact(absl::string_view id) const;
   absl::StatusOr<std::vector<v1::FactRecord>> GetFacts(const std::vector<std::string>& ids) const;
+  absl::StatusOr<std::vector<std::string>> GetSerializedFacts(
+      const std::vector<std::string>& ids) const;
+  absl::StatusOr<std::vector<std::optional<v1::Entity>>> GetEntities(
+      const std::vector<std::string>& ids) const;
   absl::StatusOr<std::vector<NameMatch>> Resolve(absl::string_view text, size_t limit) const;
   absl::StatusOr<FactPage> ListFacts(const FactQuery& query) const;
   template <typename Message>
@@ -181,6 +185,16 @@ class Store::Impl {
   absl::Status LoadState();
   template <typename Message>
   absl::StatusOr<std::optional<Message>> Read(Family family, absl::string_view key) const;
+  // One MultiGet of `keys`: calls visit(i, value) for each key in order,
+  // with nullopt for an absent key; stops at the first error visit returns.
+  absl::Status MultiRead(
+      Family family, const std::vector<rocksdb::Slice>& keys,
+      const std::function<absl::Status(size_t, std::optional<absl::string_view>)>& visit) const;
+  // Reads the records of the facts `ids` (text ids) with one MultiGet and
+  // gives each one's stored bytes to found(i, bytes). INVALID_ARGUMENT names
+  // a malformed id, NOT_FOUND the first missing one.
+  absl::Status ReadFacts(const std::vector<std::string>& ids,
+                         const std::function<absl::Status(size_t, absl::string_view)>& found) const;
   // Read for the write path: sees the batch being built (pending_) over the
   // database, so a mutation sees those before it in the same batch.
   template <typename Message>
