@@ -68,6 +68,7 @@
 #include "bench/icews.h"
 #include "entente/v1/query_service.grpc.pb.h"
 #include "entente/v1/read_service.grpc.pb.h"
+#include "google/protobuf/arena.h"
 #include "graph/cameo.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/grpcpp.h"
@@ -369,16 +370,21 @@ struct Record {
 // clients through completion queues (a thread per blocking client spent more
 // of the shared cores switching threads than the server spent on a resolve).
 // Each event of its call comes back on the queue tagged with the Caller.
+// Responses are parsed into an arena that is emptied at the next call:
+// clearing reused messages cost the client as much as parsing them.
 class Caller {
  public:
   Caller(int client, const std::shared_ptr<grpc::Channel>& channel, grpc::CompletionQueue* queue)
       : client_(client),
         query_stub_(v1::QueryService::NewStub(channel)),
         read_stub_(v1::ReadService::NewStub(channel)),
-        queue_(queue) {}
+        queue_(queue),
+        arena_block_(std::make_unique<char[]>(kArenaBlockBytes)),
+        arena_(ArenaOptionsFor(arena_block_.get())) {}
 
   void Start(const Query& q, std::chrono::milliseconds deadline) {
     ResetCall();
+    arena_.Reset();
     context_ = std::make_unique<grpc::ClientContext>();
     context_->set_deadline(std::chrono::system_clock::now() + deadline);
     query_ = &q;
@@ -391,15 +397,18 @@ class Caller {
     }
     waiting_ = Waiting::kReply;
     if (const auto* hood = std::get_if<v1::GetNeighborhoodRequest>(&q.request)) {
+      neighborhood_ = Arena::CreateMessage<v1::GetNeighborhoodResponse>(&arena_);
       neighborhood_reader_ = query_stub_->AsyncGetNeighborhood(context_.get(), *hood, queue_);
-      neighborhood_reader_->Finish(&neighborhood_, &status_, this);
+      neighborhood_reader_->Finish(neighborhood_, &status_, this);
     } else if (const auto* path = std::get_if<v1::FindPathsRequest>(&q.request)) {
+      paths_ = Arena::CreateMessage<v1::FindPathsResponse>(&arena_);
       paths_reader_ = query_stub_->AsyncFindPaths(context_.get(), *path, queue_);
-      paths_reader_->Finish(&paths_, &status_, this);
+      paths_reader_->Finish(paths_, &status_, this);
     } else {
+      resolve_ = Arena::CreateMessage<v1::ResolveEntityResponse>(&arena_);
       resolve_reader_ = read_stub_->AsyncResolveEntity(
           context_.get(), std::get<v1::ResolveEntityRequest>(q.request), queue_);
-      resolve_reader_->Finish(&resolve_, &status_, this);
+      resolve_reader_->Finish(resolve_, &status_, this);
     }
   }
 
@@ -410,12 +419,13 @@ class Caller {
       case Waiting::kStreamStart:
       case Waiting::kStreamRead:
         if (waiting_ == Waiting::kStreamRead && ok) {
-          facts_ += message_.facts_size();
-          bytes_ += static_cast<int64_t>(message_.ByteSizeLong());
+          facts_ += message_->facts_size();
+          bytes_ += static_cast<int64_t>(message_->ByteSizeLong());
         }
         if (ok) {
           waiting_ = Waiting::kStreamRead;
-          timeline_->Read(&message_, this);
+          message_ = Arena::CreateMessage<v1::GetTimelineResponse>(&arena_);
+          timeline_->Read(message_, this);
         } else {
           waiting_ = Waiting::kStreamEnd;
           timeline_->Finish(&status_, this);
@@ -455,39 +465,52 @@ class Caller {
       record_.found = facts_ > 0;
       record_.bytes = static_cast<uint32_t>(bytes_);
     } else if (std::holds_alternative<v1::GetNeighborhoodRequest>(query_->request)) {
-      record_.size = static_cast<float>(neighborhood_.neighbors_size());
-      record_.found = neighborhood_.neighbors_size() > 0;
-      record_.bytes = static_cast<uint32_t>(neighborhood_.ByteSizeLong());
+      record_.size = static_cast<float>(neighborhood_->neighbors_size());
+      record_.found = neighborhood_->neighbors_size() > 0;
+      record_.bytes = static_cast<uint32_t>(neighborhood_->ByteSizeLong());
     } else if (std::holds_alternative<v1::FindPathsRequest>(query_->request)) {
-      record_.found = paths_.paths_size() > 0;
-      record_.size = record_.found ? static_cast<float>(paths_.paths(0).hops_size()) : 0;
-      record_.bytes = static_cast<uint32_t>(paths_.ByteSizeLong());
+      record_.found = paths_->paths_size() > 0;
+      record_.size = record_.found ? static_cast<float>(paths_->paths(0).hops_size()) : 0;
+      record_.bytes = static_cast<uint32_t>(paths_->ByteSizeLong());
     } else {
-      record_.size = static_cast<float>(resolve_.matches_size());
-      record_.found = resolve_.matches_size() > 0;
-      record_.bytes = static_cast<uint32_t>(resolve_.ByteSizeLong());
+      record_.size = static_cast<float>(resolve_->matches_size());
+      record_.found = resolve_->matches_size() > 0;
+      record_.bytes = static_cast<uint32_t>(resolve_->ByteSizeLong());
     }
+  }
+
+  using Arena = google::protobuf::Arena;
+  // Most answers fit in the arena's first block, which it keeps across calls.
+  static constexpr size_t kArenaBlockBytes = 256 << 10;
+  static google::protobuf::ArenaOptions ArenaOptionsFor(char* block) {
+    google::protobuf::ArenaOptions options;
+    options.initial_block = block;
+    options.initial_block_size = kArenaBlockBytes;
+    options.max_block_size = 1 << 20;
+    return options;
   }
 
   const int client_;  // 0..N-1
   std::unique_ptr<v1::QueryService::Stub> query_stub_;
   std::unique_ptr<v1::ReadService::Stub> read_stub_;
   grpc::CompletionQueue* queue_;
+  std::unique_ptr<char[]> arena_block_;
+  Arena arena_;  // holds the responses below until the next Start
   std::unique_ptr<grpc::ClientContext> context_;
   const Query* query_ = nullptr;
   Clock::time_point start_;
   Waiting waiting_ = Waiting::kReply;
   grpc::Status status_;
   std::unique_ptr<grpc::ClientAsyncReader<v1::GetTimelineResponse>> timeline_;
-  v1::GetTimelineResponse message_;
+  v1::GetTimelineResponse* message_ = nullptr;
   int64_t facts_ = 0, bytes_ = 0;
   std::unique_ptr<grpc::ClientAsyncResponseReader<v1::GetNeighborhoodResponse>>
       neighborhood_reader_;
-  v1::GetNeighborhoodResponse neighborhood_;
+  v1::GetNeighborhoodResponse* neighborhood_ = nullptr;
   std::unique_ptr<grpc::ClientAsyncResponseReader<v1::FindPathsResponse>> paths_reader_;
-  v1::FindPathsResponse paths_;
+  v1::FindPathsResponse* paths_ = nullptr;
   std::unique_ptr<grpc::ClientAsyncResponseReader<v1::ResolveEntityResponse>> resolve_reader_;
-  v1::ResolveEntityResponse resolve_;
+  v1::ResolveEntityResponse* resolve_ = nullptr;
   Record record_{};
 };
 
