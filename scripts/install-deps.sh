@@ -8,7 +8,7 @@ packages=(
   librocksdb-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libboost-graph-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libjemalloc-dev
-  python3 python3-grpcio python3-protobuf python3-pytest
+  python3 python3-grpcio python3-protobuf python3-pytest python3-pandas
 )
 # Machines that already have Node.js (from Debian or elsewhere) keep it.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
