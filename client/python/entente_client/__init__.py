@@ -96,8 +96,9 @@ def _fact_types(types):
 
 
 def _span(span):
-    start = "…" if span.open_start else date_str(span.start)
-    end = "…" if span.open_end else date_str(span.end)
+    """(start, end) as date strings; "open" for an open bound, None when unset."""
+    start = "open" if span.open_start else date_str(span.start)
+    end = "open" if span.open_end else date_str(span.end)
     return start, end
 
 
