@@ -9,6 +9,7 @@ packages=(
   libabsl-dev libboost-graph-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libjemalloc-dev
   python3 python3-grpcio python3-protobuf python3-pytest python3-pandas
+  python3-nbclient python3-nbformat python3-ipykernel python3-matplotlib python3-networkx
 )
 # Machines that already have Node.js (from Debian or elsewhere) keep it.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
