@@ -380,7 +380,7 @@ std::unique_ptr<LiveGraph> LiveGraph::Follow(std::unique_ptr<LiveGraph> graph,
 namespace {
 
 int64_t StoreId(const storage::Store& store) {
-  return absl::ToUnixNanos(store.Stats().create_time);
+  return absl::ToUnixNanos(store.create_time());
 }
 
 }  // namespace
@@ -390,13 +390,6 @@ absl::StatusOr<bool> LiveGraph::LoadImage(storage::Store& store, const std::stri
   if (!image.ok()) {
     // Only a store failure is an error; an unusable image means a full build.
     build_stats_.image_note = std::string(image.status().message());
-    return false;
-  }
-  // Replaying costs more per fact than building does: past a point the
-  // image is not worth it.
-  const uint64_t behind = store.LogSequence() - image->log_sequence;
-  if (behind > kMinRecentFacts + image->base->facts.size() / 2) {
-    build_stats_.image_note = absl::StrCat("the graph image is ", behind, " log entries behind");
     return false;
   }
   State& state = *state_;

@@ -182,6 +182,11 @@ absl::StatusOr<GraphImage> ReadImage(const std::string& path, int64_t store_id,
         "graph image ", path, " includes log entry ", h.log_sequence,
         " but the database ends at ", max_log_sequence));
   }
+  const uint64_t behind = max_log_sequence - h.log_sequence;
+  if (behind > kImageMaxBehind + h.facts / 2) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the graph image is ", behind, " log entries behind"));
+  }
   if (file_bytes != sizeof(h) + BodyBytes(h)) return Truncated(path);
 
   GraphImage image;

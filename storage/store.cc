@@ -882,6 +882,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
 }
 
 bool Store::created() const { return impl_->created_; }
+absl::Time Store::create_time() const { return FromTimestamp(impl_->schema().create_time()); }
 const std::string& Store::path() const { return impl_->path_; }
 
 absl::StatusOr<ApplyResult> Store::Apply(v1::Mutation mutation) {

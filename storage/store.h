@@ -132,6 +132,8 @@ class Store {
 
   // True when Open created the database (it held nothing before).
   bool created() const;
+  // When this database was created: it tells one database from another.
+  absl::Time create_time() const;
   const std::string& path() const;
 
   // The single write path. Validates `mutation` whole (INVALID_ARGUMENT

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -20,6 +21,25 @@ std::string ReadFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// Starts `args` in a child process with stderr (and, when given, stdout)
+// going to files; returns the child's pid (or -1).
+pid_t Spawn(std::vector<std::string> args, const std::string& stderr_path,
+            const std::string& stdout_path = "") {
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  FILE* err = std::fopen(stderr_path.c_str(), "w");
+  if (err != nullptr) dup2(fileno(err), STDERR_FILENO);
+  if (!stdout_path.empty()) {
+    FILE* out = std::fopen(stdout_path.c_str(), "w");
+    if (out != nullptr) dup2(fileno(out), STDOUT_FILENO);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(argv[0], argv.data());
+  _exit(127);
 }
 
 }  // namespace
@@ -44,16 +64,7 @@ ServerProcess::ServerProcess(const std::string& db_path, const std::vector<std::
   log_path_ = db_path + ".server" + std::to_string(++started) + ".log";
   std::vector<std::string> args = {EntentedPath(), "--db", db_path, "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  pid_ = fork();
-  if (pid_ == 0) {
-    FILE* log = std::fopen(log_path_.c_str(), "w");
-    if (log != nullptr) dup2(fileno(log), STDERR_FILENO);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  pid_ = Spawn(std::move(args), log_path_);
   const std::string listening = "listening on 127.0.0.1:";
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < give_up) {
@@ -87,18 +98,7 @@ RunResult RunProgram(const std::string& program, const std::vector<std::string>&
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   const std::string out_path = log_path + ".out";
   RunResult result;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    FILE* log = std::fopen(log_path.c_str(), "w");
-    if (log != nullptr) dup2(fileno(log), STDERR_FILENO);
-    FILE* out = std::fopen(out_path.c_str(), "w");
-    if (out != nullptr) dup2(fileno(out), STDOUT_FILENO);
-    std::vector<char*> argv;
-    for (auto& a : argv_strings) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  const pid_t pid = Spawn(std::move(argv_strings), log_path, out_path);
   int status = 0;
   if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
     result.exit_status = WEXITSTATUS(status);

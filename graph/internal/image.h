@@ -24,6 +24,11 @@ namespace entente::graph {
 
 inline constexpr uint32_t kImageVersion = 1;
 
+// Replaying a log entry costs more than building from a fact does: an image
+// more than this many entries plus half its facts behind is not worth
+// reading.
+inline constexpr uint64_t kImageMaxBehind = 1 << 16;
+
 struct GraphImage {
   std::shared_ptr<VertexTable> vertices;
   std::shared_ptr<const Snapshot::Layer> base;
@@ -39,7 +44,8 @@ absl::Status WriteImage(const std::string& path, const VertexTable& vertices,
 
 // Reads an image of store `store_id` that includes at most
 // `max_log_sequence`. NOT_FOUND when there is none; FAILED_PRECONDITION
-// when it belongs to another store or version, or is ahead of the store;
+// when it belongs to another store or version, is ahead of the store, or is
+// too far behind it (kImageMaxBehind; checked before the arrays are read);
 // DATA_LOSS when it is truncated or inconsistent.
 absl::StatusOr<GraphImage> ReadImage(const std::string& path, int64_t store_id,
                                      uint64_t max_log_sequence);

@@ -169,6 +169,7 @@ class Store::Impl {
   absl::Status ForEach(Family family, const std::function<bool(const Message&)>& visit) const;
   StoreStats Stats() const;
   uint64_t LogSequence() const;
+  const v1::SchemaInfo& schema() const { return schema_; }
   absl::Status ForEachLogEntry(
       uint64_t after_sequence,
       const std::function<bool(uint64_t, const v1::Mutation&)>& visit) const;
