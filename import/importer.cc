@@ -21,6 +21,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "graph/cameo.h"
 #include "import/records.h"
+#include "proto/date_text.h"
 #include "storage/fact_loader.h"
 #include "storage/names.h"
 #include "storage/validate.h"
@@ -382,7 +383,7 @@ absl::StatusOr<v1::Fact> Importer::Impl::DelimitedFact(const std::vector<std::st
   };
   v1::Fact fact;
   // Everything that does not touch the store first.
-  auto date = internal::ParseDate(get(kDate), FieldName(kDate));
+  auto date = date_text::ParseDate(get(kDate), FieldName(kDate));
   if (!date.ok()) return date.status();
   *fact.mutable_valid_time()->mutable_start() = *date;
 

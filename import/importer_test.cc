@@ -80,18 +80,6 @@ TEST(RecordsTest, CsvQuotingDatesAndFormats) {
   EXPECT_TRUE(internal::EndsInsideQuotes("a,\"b"));
   EXPECT_FALSE(internal::EndsInsideQuotes("a,\"b\"\"c\""));
 
-  EXPECT_EQ(internal::ParseDate("2014", "date")->precision(), v1::PRECISION_YEAR);
-  EXPECT_EQ(internal::ParseDate("2014-03", "date")->precision(), v1::PRECISION_MONTH);
-  auto day = internal::ParseDate("2014-03-12", "date");
-  ASSERT_TRUE(day.ok());
-  EXPECT_EQ(day->precision(), v1::PRECISION_DAY);
-  EXPECT_EQ(day->day(), 12);
-  for (const char* bad : {"2014-02-30", "14-03-12", "2014/03/12", "2014-3-1", "", "20140312"}) {
-    auto parsed = internal::ParseDate(bad, "date");
-    ASSERT_FALSE(parsed.ok()) << bad;
-    EXPECT_TRUE(absl::StartsWith(parsed.status().message(), "date: ")) << parsed.status();
-  }
-
   EXPECT_EQ(DetectFormat("x/events.tsv").value(), Format::kTsv);
   EXPECT_EQ(DetectFormat("a.CSV").value(), Format::kCsv);
   EXPECT_EQ(DetectFormat("facts.jsonl").value(), Format::kJsonl);

@@ -1,9 +1,6 @@
 #include "import/records.h"
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "storage/dates.h"
 
 namespace entente::importer::internal {
 
@@ -61,41 +58,6 @@ absl::StatusOr<std::vector<std::string>> SplitCsv(absl::string_view record) {
     }
   }
   return fields;
-}
-
-absl::StatusOr<v1::Date> ParseDate(absl::string_view text, absl::string_view field) {
-  text = absl::StripAsciiWhitespace(text);
-  auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": \"", text, "\" is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"));
-  };
-  if (text.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is empty"));
-  v1::Date date;
-  int year = 0, month = 0, day = 0;
-  auto digits = [](absl::string_view s, size_t count, int* out) {
-    if (s.size() != count) return false;
-    for (char c : s) {
-      if (!absl::ascii_isdigit(c)) return false;
-    }
-    return absl::SimpleAtoi(s, out);
-  };
-  if (text.size() == 4 && digits(text, 4, &year)) {
-    date.set_precision(v1::PRECISION_YEAR);
-  } else if (text.size() == 7 && text[4] == '-' && digits(text.substr(0, 4), 4, &year) &&
-             digits(text.substr(5, 2), 2, &month)) {
-    date.set_precision(v1::PRECISION_MONTH);
-  } else if (text.size() == 10 && text[4] == '-' && text[7] == '-' &&
-             digits(text.substr(0, 4), 4, &year) && digits(text.substr(5, 2), 2, &month) &&
-             digits(text.substr(8, 2), 2, &day)) {
-    date.set_precision(v1::PRECISION_DAY);
-  } else {
-    return bad();
-  }
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  if (!storage::ValidateDate(date, field).ok()) return bad();
-  return date;
 }
 
 }  // namespace entente::importer::internal

@@ -21,11 +21,6 @@ bool EndsInsideQuotes(absl::string_view record);
 // INVALID_ARGUMENT for an unterminated quote or text after a closing quote.
 absl::StatusOr<std::vector<std::string>> SplitCsv(absl::string_view record);
 
-// "YYYY", "YYYY-MM" or "YYYY-MM-DD" as a date of YEAR, MONTH or DAY
-// precision; INVALID_ARGUMENT starting with `field` otherwise (also for
-// days that do not exist, like 2014-02-30).
-absl::StatusOr<v1::Date> ParseDate(absl::string_view text, absl::string_view field);
-
 }  // namespace entente::importer::internal
 
 #endif  // ENTENTE_IMPORT_RECORDS_H_

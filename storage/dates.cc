@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
+#include "proto/date_text.h"
 
 namespace entente::storage {
 namespace {
@@ -78,8 +79,8 @@ absl::Status ValidateTimeSpan(const v1::TimeSpan& span, absl::string_view field)
   if (span.has_start() && span.has_end() &&
       DateRange(span.end()).last < DateRange(span.start()).first) {
     return Invalid(absl::StrCat(field, ".end"),
-                   absl::StrCat("ends (", FormatDate(span.end()), ") before it starts (",
-                                FormatDate(span.start()), ")"));
+                   absl::StrCat("ends (", date_text::FormatDate(span.end()), ") before it starts (",
+                                date_text::FormatDate(span.start()), ")"));
   }
   return absl::OkStatus();
 }
@@ -148,22 +149,11 @@ absl::StatusOr<DayRange> WindowRange(const v1::TimeWindow& window, absl::string_
   }
   if (range.last < range.first) {
     return Invalid(field, absl::StrCat("is reversed: to (",
-                                       FormatDate(WithImpliedPrecision(window.to())),
+                                       date_text::FormatDate(WithImpliedPrecision(window.to())),
                                        ") is before from (",
-                                       FormatDate(WithImpliedPrecision(window.from())), ")"));
+                                       date_text::FormatDate(WithImpliedPrecision(window.from())), ")"));
   }
   return range;
-}
-
-std::string FormatDate(const v1::Date& date) {
-  switch (date.precision()) {
-    case v1::PRECISION_YEAR:
-      return absl::StrFormat("%04d", date.year());
-    case v1::PRECISION_MONTH:
-      return absl::StrFormat("%04d-%02d", date.year(), date.month());
-    default:
-      return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(), date.day());
-  }
 }
 
 v1::Date DateOfDay(DayNumber day) {

@@ -61,9 +61,6 @@ DayNumber ToDayNumber(int year, int month, int day);
 // MakeDate(2001, 3) March 2001, MakeDate(2001, 3, 12) that day.
 v1::Date MakeDate(int year, int month = 0, int day = 0);
 
-// "2001", "2001-03" or "2001-03-12", as precise as the date is.
-std::string FormatDate(const v1::Date& date);
-
 // A DAY-precision date for a day number.
 v1::Date DateOfDay(DayNumber day);
 

@@ -1,3 +1,4 @@
+#include "proto/date_text.h"
 #include "storage/dates.h"
 
 #include "gtest/gtest.h"
@@ -116,10 +117,10 @@ TEST(DatesTest, WindowsRejectReversedBoundsAndKeepOpenSides) {
 }
 
 TEST(DatesTest, FormatKeepsPrecision) {
-  EXPECT_EQ(FormatDate(Month(2001, 3)), "2001-03");
-  EXPECT_EQ(FormatDate(Day(2025, 1, 17)), "2025-01-17");
-  EXPECT_EQ(FormatDate(Year(2014)), "2014");
-  EXPECT_EQ(FormatDate(DateOfDay(ToDayNumber(2022, 4, 27))), "2022-04-27");
+  EXPECT_EQ(date_text::FormatDate(Month(2001, 3)), "2001-03");
+  EXPECT_EQ(date_text::FormatDate(Day(2025, 1, 17)), "2025-01-17");
+  EXPECT_EQ(date_text::FormatDate(Year(2014)), "2014");
+  EXPECT_EQ(date_text::FormatDate(DateOfDay(ToDayNumber(2022, 4, 27))), "2022-04-27");
 }
 
 }  // namespace

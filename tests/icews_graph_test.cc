@@ -32,6 +32,7 @@
 #include "graph/graph.h"
 #include "graph/queries.h"
 #include "gtest/gtest.h"
+#include "proto/date_text.h"
 #include "storage/dates.h"
 #include "storage/store.h"
 
@@ -57,7 +58,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 std::string Day(DayNumber day) {
   if (day == storage::kMinDay) return "-inf";
   if (day == storage::kMaxDay) return "+inf";
-  return storage::FormatDate(storage::DateOfDay(day));
+  return date_text::FormatDate(storage::DateOfDay(day));
 }
 
 struct NamedWindow {
