@@ -3,28 +3,34 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "cli/commands.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace entente::cli {
-namespace {
 
-constexpr char kGeneralUsage[] = "usage: entente [--server HOST:PORT] [--json] COMMAND [ARGS]";
-
-// Flags every command takes, before or after its name.
 const std::vector<Flag>& GlobalFlags() {
   static const auto* const kFlags = new std::vector<Flag>{
       {"--server", "HOST:PORT",
        absl::StrCat("the entented to talk to (default ", kDefaultServer, ")")},
-      {"--json", "", "print the response as JSON (the proto JSON mapping)"},
+      {"--json", "", "print responses as JSON (the proto JSON mapping), one object per line"},
+      {"--timeout", "SECONDS", "deadline of each call (default 10)"},
       {"--help", "", "show the help of entente or of the command"},
   };
   return *kFlags;
 }
 
-const std::vector<Command>& Commands();
+int CommandUsageError(std::ostream& err, const Command& command, absl::string_view message) {
+  err << "entente " << command.name << ": " << message << "\nusage: " << command.Usage()
+      << "\nRun \"entente help " << command.name << "\" for more.\n";
+  return kExitUsage;
+}
+
+namespace {
+
+constexpr char kGeneralUsage[] = "usage: entente [--server HOST:PORT] [--json] COMMAND [ARGS]";
 
 // "  --format tsv|csv|jsonl  the input's format ..." lines, aligned.
 std::string DescribeFlags(const std::vector<Flag>& flags) {
@@ -69,13 +75,6 @@ std::string CommandHelp(const Command& command) {
   return text;
 }
 
-const Command* FindCommand(absl::string_view name) {
-  for (const Command& command : Commands()) {
-    if (command.name == name) return &command;
-  }
-  return nullptr;
-}
-
 Command HelpCommand() {
   Command help;
   help.name = "help";
@@ -99,23 +98,17 @@ Command HelpCommand() {
   return help;
 }
 
-// The command table: a new command adds its entry here.
-const std::vector<Command>& Commands() {
-  static const auto* const kCommands =
-      new std::vector<Command>{ImportCommand(), StatsCommand(), HelpCommand()};
-  return *kCommands;
-}
-
-int CommandUsageError(std::ostream& err, const Command& command, absl::string_view message) {
-  err << "entente " << command.name << ": " << message << "\nusage: " << command.Usage()
-      << "\nRun \"entente help " << command.name << "\" for more.\n";
-  return kExitUsage;
-}
 
 int GeneralUsageError(std::ostream& err, absl::string_view message) {
   err << "entente: " << message << "\n"
       << kGeneralUsage << "\nRun \"entente help\" for the commands.\n";
   return kExitUsage;
+}
+
+// "-3" and "-1.5" are values, not flags.
+bool IsNumber(absl::string_view text) {
+  double unused;
+  return absl::SimpleAtod(text, &unused);
 }
 
 const Flag* FindFlag(const std::vector<Flag>& flags, absl::string_view name) {
@@ -125,76 +118,29 @@ const Flag* FindFlag(const std::vector<Flag>& flags, absl::string_view name) {
   return nullptr;
 }
 
-}  // namespace
-
-std::string Args::Value(const std::string& flag) const {
-  auto it = flags.find(flag);
-  return it == flags.end() ? "" : it->second;
-}
-
-std::string Command::Usage() const {
-  std::string usage = absl::StrCat("entente ", name);
-  if (!arguments.empty()) absl::StrAppend(&usage, " ", arguments);
-  for (const Flag& flag : flags) {
-    absl::StrAppend(&usage, " [", flag.name, flag.value_name.empty() ? "" : " ", flag.value_name,
-                    "]");
-  }
-  return usage;
-}
-
-Session::Session(std::string server, bool json, std::ostream& out, std::ostream& err,
-                 bool err_is_terminal)
-    : server_(std::move(server)),
-      json_(json),
-      out_(out),
-      err_(err),
-      err_is_terminal_(err_is_terminal) {}
-
-client::Client& Session::client() {
-  if (client_ == nullptr) client_ = client::Client::Connect(server_);
-  return *client_;
-}
-
-int Session::UsageError(const Command& command, absl::string_view message) {
-  return CommandUsageError(err_, command, message);
-}
-
-int Session::CallFailed(const Command& command, const absl::Status& status) {
-  err_ << "entente " << command.name << ": ";
-  if (status.code() == absl::StatusCode::kUnavailable) err_ << "cannot reach " << server_ << ": ";
-  err_ << absl::StatusCodeToString(status.code()) << ": " << status.message() << "\n";
-  return kExitFailed;
-}
-
-void Session::PrintJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.always_print_primitive_fields = true;  // a count of 0 is an answer
-  std::string json;
-  if (auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
-      !status.ok()) {
-    err_ << "entente: cannot print the response as JSON: " << status.ToString() << "\n";
-    return;
-  }
-  out_ << json;
-}
-
-int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-        bool err_is_terminal) {
+// A command line taken apart: the command, its arguments and flags, and
+// the global flags.
+struct CommandLine {
+  const Command* command = nullptr;
   Args global;
   Args command_args;
-  const Command* command = nullptr;
+};
+
+// Splits `args` into a CommandLine; on a usage error reports it and returns
+// kExitUsage, else kExitOk.
+int Parse(const std::vector<std::string>& args, std::ostream& err, CommandLine* line) {
   bool flags_ended = false;  // after "--" every argument is positional
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    const bool is_flag = !flags_ended && absl::StartsWith(arg, "-") && arg != "-";
+    const bool is_flag = !flags_ended && absl::StartsWith(arg, "-") && arg != "-" &&
+                         !IsNumber(arg);
     if (!is_flag) {
-      if (command != nullptr) {
-        command_args.positional.push_back(arg);
+      if (line->command != nullptr) {
+        line->command_args.positional.push_back(arg);
         continue;
       }
-      command = FindCommand(arg);
-      if (command == nullptr) {
+      line->command = FindCommand(arg);
+      if (line->command == nullptr) {
         return GeneralUsageError(err, absl::StrCat("unknown command \"", arg, "\""));
       }
       continue;
@@ -207,53 +153,138 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     std::string name = arg.substr(0, equals);
     if (name == "-h") name = "--help";
     const Flag* flag = FindFlag(GlobalFlags(), name);
-    Args* into = &global;
-    if (flag == nullptr && command != nullptr) {
-      flag = FindFlag(command->flags, name);
-      into = &command_args;
+    Args* into = &line->global;
+    if (flag == nullptr && line->command != nullptr) {
+      flag = FindFlag(line->command->flags, name);
+      into = &line->command_args;
     }
     auto usage_error = [&](absl::string_view message) {
-      return command == nullptr ? GeneralUsageError(err, message)
-                                : CommandUsageError(err, *command, message);
+      return line->command == nullptr ? GeneralUsageError(err, message)
+                                      : CommandUsageError(err, *line->command, message);
     };
     if (flag == nullptr) return usage_error(absl::StrCat("unknown flag \"", name, "\""));
-    std::string value;
-    if (flag->value_name.empty()) {
-      if (equals != std::string::npos) {
-        return usage_error(absl::StrCat(name, " takes no value"));
-      }
-    } else if (equals != std::string::npos) {
-      value = arg.substr(equals + 1);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return usage_error(absl::StrCat(name, " needs a value (", flag->value_name, ")"));
+    std::vector<std::string> values;
+    const size_t count = flag->ValueCount();
+    if (count == 0 && equals != std::string::npos) {
+      return usage_error(absl::StrCat(name, " takes no value"));
     }
-    into->flags[name] = value;
+    if (count > 0 && equals != std::string::npos) values.push_back(arg.substr(equals + 1));
+    while (values.size() < count && i + 1 < args.size()) values.push_back(args[++i]);
+    if (values.size() < count) {
+      return usage_error(absl::StrCat(name, " needs ", count == 1 ? "a value" : "values", " (",
+                                      flag->value_name, ")"));
+    }
+    into->flags[name] = std::move(values);
   }
+  return kExitOk;
+}
 
-  if (global.Has("--help")) {
-    out << (command == nullptr ? GeneralHelp() : CommandHelp(*command));
+// Checks the positional count and runs the command.
+int RunCommand(Session& session, const Command& command, const Args& args) {
+  const size_t given = args.positional.size();
+  if (given < command.min_positional) {
+    return session.UsageError(command, absl::StrCat("missing ", command.arguments));
+  }
+  if (given > command.max_positional) {
+    return session.UsageError(
+        command, absl::StrCat("unexpected argument \"", args.positional[command.max_positional],
+                              "\""));
+  }
+  return command.run(session, command, args);
+}
+
+}  // namespace
+
+// The command table: a new command adds its entry here.
+const std::vector<Command>& Commands() {
+  static const auto* const kCommands = new std::vector<Command>{
+      TimelineCommand(), PathCommand(),  NeighborsCommand(), ResolveCommand(), ShowCommand(),
+      SnapshotCommand(), DiffCommand(),  ImportCommand(),    StatsCommand(),   HelpCommand()};
+  return *kCommands;
+}
+
+const Command* FindCommand(absl::string_view name) {
+  for (const Command& command : Commands()) {
+    if (command.name == name) return &command;
+  }
+  return nullptr;
+}
+
+size_t Flag::ValueCount() const {
+  const std::vector<absl::string_view> words = absl::StrSplit(value_name, ' ', absl::SkipEmpty());
+  return words.size();
+}
+
+std::string Args::Value(const std::string& flag) const {
+  auto it = flags.find(flag);
+  return it == flags.end() || it->second.empty() ? "" : it->second.front();
+}
+
+std::vector<std::string> Args::Values(const std::string& flag) const {
+  auto it = flags.find(flag);
+  return it == flags.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::string Command::Usage() const {
+  std::string usage = absl::StrCat("entente ", name);
+  if (!arguments.empty()) absl::StrAppend(&usage, " ", arguments);
+  for (const Flag& flag : flags) {
+    absl::StrAppend(&usage, " [", flag.name, flag.value_name.empty() ? "" : " ", flag.value_name,
+                    "]");
+  }
+  return usage;
+}
+
+int RunInSession(Session& session, const std::vector<std::string>& args) {
+  CommandLine line;
+  if (int status = Parse(args, session.err(), &line); status != kExitOk) return status;
+  if (line.global.Has("--help") || line.command == nullptr) {
+    session.out() << (line.command == nullptr ? GeneralHelp() : CommandHelp(*line.command));
     return kExitOk;
   }
-  if (command == nullptr) {
+  for (const char* fixed : {"--server", "--timeout"}) {
+    if (line.global.Has(fixed)) {
+      return session.UsageError(*line.command,
+                                absl::StrCat(fixed, " is set when the session starts"));
+    }
+  }
+  const bool json = session.json();
+  session.set_json(json || line.global.Has("--json"));
+  const int status = RunCommand(session, *line.command, line.command_args);
+  session.set_json(json);
+  return status;
+}
+
+int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+        bool err_is_terminal) {
+  CommandLine line;
+  if (int status = Parse(args, err, &line); status != kExitOk) return status;
+  if (line.global.Has("--help")) {
+    out << (line.command == nullptr ? GeneralHelp() : CommandHelp(*line.command));
+    return kExitOk;
+  }
+  auto usage_error = [&](absl::string_view message) {
+    return line.command == nullptr ? GeneralUsageError(err, message)
+                                   : CommandUsageError(err, *line.command, message);
+  };
+  const std::string server =
+      line.global.Has("--server") ? line.global.Value("--server") : kDefaultServer;
+  if (server.empty()) return usage_error("--server: is empty (give HOST:PORT)");
+  client::ClientOptions options;
+  if (line.global.Has("--timeout")) {
+    double seconds = 0;
+    if (!absl::SimpleAtod(line.global.Value("--timeout"), &seconds) || !(seconds > 0) ||
+        seconds > 86400) {
+      return usage_error(absl::StrCat("--timeout: \"", line.global.Value("--timeout"),
+                                      "\" is not a number of seconds in (0, 86400]"));
+    }
+    options.timeout = absl::Seconds(seconds);
+  }
+  Session session(server, line.global.Has("--json"), out, err, err_is_terminal, options);
+  if (line.command == nullptr) {
     return GeneralUsageError(err, "no command given (the interactive shell is yet to come)");
   }
-  Session session(global.Has("--server") ? global.Value("--server") : kDefaultServer,
-                  global.Has("--json"), out, err, err_is_terminal);
-  if (global.Has("--server") && session.server().empty()) {
-    return session.UsageError(*command, "--server: is empty (give HOST:PORT)");
-  }
-  const size_t given = command_args.positional.size();
-  if (given < command->min_positional) {
-    return session.UsageError(*command, absl::StrCat("missing ", command->arguments));
-  }
-  if (given > command->max_positional) {
-    return session.UsageError(
-        *command, absl::StrCat("unexpected argument \"",
-                               command_args.positional[command->max_positional], "\""));
-  }
-  return command->run(session, *command, command_args);
+  return RunCommand(session, *line.command, line.command_args);
 }
 
 }  // namespace entente::cli

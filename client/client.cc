@@ -37,14 +37,16 @@ absl::Status Client::Call(const std::function<grpc::Status(grpc::ClientContext*)
 }
 
 absl::Status Client::Call(const std::function<grpc::Status(grpc::ClientContext*)>& call,
-                          absl::Duration timeout, int max_attempts) {
+                          absl::Duration timeout, int max_attempts,
+                          const std::function<bool()>& can_retry) {
   absl::Duration backoff = options_.initial_backoff;
   grpc::Status status;
   for (int attempt = 1;; ++attempt) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     status = call(&context);
-    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || attempt >= max_attempts) {
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || attempt >= max_attempts ||
+        (can_retry && !can_retry())) {
       return ToAbsl(status);
     }
     std::this_thread::sleep_for(absl::ToChronoMilliseconds(backoff));
@@ -278,17 +280,32 @@ absl::StatusOr<v1::FindPathsResponse> Client::FindPaths(const v1::FindPathsReque
 absl::StatusOr<v1::GetTimelineResponse> Client::GetTimeline(
     const v1::GetTimelineRequest& request) {
   v1::GetTimelineResponse timeline;
-  auto s = Call([&](grpc::ClientContext* context) {
-    timeline.Clear();
-    auto reader = query_->GetTimeline(context, request);
-    v1::GetTimelineResponse message;
-    // Each message continues the one before: merging appends its facts and
-    // buckets and takes the summary from the last.
-    while (reader->Read(&message)) timeline.MergeFrom(message);
-    return reader->Finish();
-  });
-  if (!s.ok()) return s;
+  // Each message continues the one before: merging appends its facts and
+  // buckets and takes the summary from the last.
+  if (auto s = StreamTimeline(request, [&](const v1::GetTimelineResponse& message) {
+        timeline.MergeFrom(message);
+      });
+      !s.ok()) {
+    return s;
+  }
   return timeline;
+}
+
+absl::Status Client::StreamTimeline(
+    const v1::GetTimelineRequest& request,
+    const std::function<void(const v1::GetTimelineResponse&)>& on_message) {
+  bool delivered = false;
+  return Call(
+      [&](grpc::ClientContext* context) {
+        auto reader = query_->GetTimeline(context, request);
+        v1::GetTimelineResponse message;
+        while (reader->Read(&message)) {
+          delivered = true;
+          on_message(message);
+        }
+        return reader->Finish();
+      },
+      options_.timeout, options_.max_attempts, [&] { return !delivered; });
 }
 
 absl::StatusOr<v1::GetRelationshipStateResponse> Client::GetRelationshipState(

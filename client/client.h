@@ -104,6 +104,11 @@ class Client {
   // Reads the whole timeline stream and merges its messages into one: all
   // the facts, all the buckets and the summary.
   absl::StatusOr<v1::GetTimelineResponse> GetTimeline(const v1::GetTimelineRequest& request);
+  // The timeline stream as it arrives: `on_message` sees each message in
+  // order. A call is retried on UNAVAILABLE only until the first message.
+  absl::Status StreamTimeline(
+      const v1::GetTimelineRequest& request,
+      const std::function<void(const v1::GetTimelineResponse&)>& on_message);
   absl::StatusOr<v1::GetRelationshipStateResponse> GetRelationshipState(
       const v1::GetRelationshipStateRequest& request);
   absl::StatusOr<v1::DiffRelationshipResponse> DiffRelationship(
@@ -118,10 +123,12 @@ class Client {
  private:
   // Runs `call` with a fresh context per attempt, each with the deadline
   // `timeout` from its start, retrying on UNAVAILABLE up to `max_attempts`
-  // times (default: the client's options).
+  // times (default: the client's options), and only while `can_retry`
+  // (when given) says so.
   absl::Status Call(const std::function<grpc::Status(grpc::ClientContext*)>& call);
   absl::Status Call(const std::function<grpc::Status(grpc::ClientContext*)>& call,
-                    absl::Duration timeout, int max_attempts);
+                    absl::Duration timeout, int max_attempts,
+                    const std::function<bool()>& can_retry = nullptr);
 
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -1,0 +1,139 @@
+#include "cli/table.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "proto/date_text.h"
+
+namespace entente::cli {
+namespace {
+
+// Characters of UTF-8 text: the bytes that do not continue a character.
+size_t Width(const std::string& text) {
+  return std::count_if(text.begin(), text.end(),
+                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+}
+
+bool IsDirectedPair(v1::ParticipantRole first, v1::ParticipantRole second) {
+  using v1::ParticipantRole;
+  static constexpr std::pair<ParticipantRole, ParticipantRole> kPairs[] = {
+      {v1::PARTICIPANT_ROLE_VISITOR, v1::PARTICIPANT_ROLE_HOST},
+      {v1::PARTICIPANT_ROLE_SENDER, v1::PARTICIPANT_ROLE_RECEIVER},
+      {v1::PARTICIPANT_ROLE_SOURCE, v1::PARTICIPANT_ROLE_TARGET},
+      {v1::PARTICIPANT_ROLE_EXPORTER, v1::PARTICIPANT_ROLE_IMPORTER},
+      {v1::PARTICIPANT_ROLE_MEMBER, v1::PARTICIPANT_ROLE_BODY},
+      {v1::PARTICIPANT_ROLE_OFFICE_HOLDER, v1::PARTICIPANT_ROLE_EMPLOYER},
+  };
+  return std::find(std::begin(kPairs), std::end(kPairs), std::make_pair(first, second)) !=
+         std::end(kPairs);
+}
+
+}  // namespace
+
+Table::Table(std::vector<std::string> headers)
+    : headers_(std::move(headers)), right_(headers_.size(), false) {}
+
+void Table::AlignRight(size_t column) { right_.at(column) = true; }
+
+void Table::AddRow(std::vector<std::string> cells) {
+  cells.resize(headers_.size());
+  rows_.push_back(std::move(cells));
+}
+
+void Table::Print(std::ostream& out) const {
+  std::vector<size_t> widths(headers_.size());
+  for (size_t c = 0; c < headers_.size(); ++c) {
+    widths[c] = Width(headers_[c]);
+    for (const auto& row : rows_) widths[c] = std::max(widths[c], Width(row[c]));
+  }
+  auto print_row = [&](const std::vector<std::string>& cells) {
+    std::string line;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      const std::string pad(widths[c] - Width(cells[c]), ' ');
+      const bool last = c + 1 == cells.size();
+      if (right_[c]) {
+        absl::StrAppend(&line, pad, cells[c]);
+      } else {
+        absl::StrAppend(&line, cells[c], last ? "" : pad);
+      }
+      if (!last) line += "  ";
+    }
+    out << absl::StripTrailingAsciiWhitespace(line) << "\n";
+  };
+  print_row(headers_);
+  for (const auto& row : rows_) print_row(row);
+}
+
+std::string FormatSpan(const v1::TimeSpan& span) {
+  const std::string start = span.has_start() ? date_text::FormatDate(span.start()) : "open";
+  if (!span.has_end() && !span.open_end()) return start;
+  const std::string end = span.has_end() ? date_text::FormatDate(span.end()) : "open";
+  return start == end ? start : absl::StrCat(start, " to ", end);
+}
+
+std::string TypeName(v1::FactType type) {
+  return std::string(absl::StripPrefix(v1::FactType_Name(type), "FACT_TYPE_"));
+}
+
+std::string KindName(v1::EntityKind kind) {
+  return std::string(absl::StripPrefix(v1::EntityKind_Name(kind), "ENTITY_KIND_"));
+}
+
+std::string Parties(Session& session, const v1::Fact& fact) {
+  const auto& parts = fact.participants();
+  std::vector<std::string> names;
+  for (const v1::Participant& part : parts) {
+    std::string name = session.NameOf(part.entity_id());
+    if (part.role() == v1::PARTICIPANT_ROLE_LOCATION) absl::StrAppend(&name, " (location)");
+    if (part.role() == v1::PARTICIPANT_ROLE_SUBJECT) absl::StrAppend(&name, " (subject)");
+    if (part.role() == v1::PARTICIPANT_ROLE_AGREEMENT) absl::StrAppend(&name, " (agreement)");
+    names.push_back(std::move(name));
+  }
+  if (parts.size() >= 2 && IsDirectedPair(parts[0].role(), parts[1].role())) {
+    std::string text = absl::StrCat(names[0], " → ", names[1]);
+    for (size_t i = 2; i < names.size(); ++i) absl::StrAppend(&text, ", ", names[i]);
+    return text;
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+std::string Claimants(Session& session, const v1::Fact& fact) {
+  const v1::Attribution& attribution = fact.attribution();
+  if (attribution.claimant_ids().empty()) {
+    return attribution.stance() == v1::CLAIM_STANCE_DENIES ? "(denied)" : "-";
+  }
+  std::vector<std::string> names;
+  for (const std::string& id : attribution.claimant_ids()) names.push_back(session.NameOf(id));
+  std::string text = absl::StrJoin(names, ", ");
+  if (attribution.stance() == v1::CLAIM_STANCE_DENIES) absl::StrAppend(&text, " (denies)");
+  return text;
+}
+
+Table FactTable(std::vector<std::string> lead, bool with_ids) {
+  if (with_ids) lead.push_back("FACT");
+  for (const char* header : {"DATE", "TYPE", "PARTIES", "CLAIMED BY", "SUMMARY"}) {
+    lead.push_back(header);
+  }
+  return Table(std::move(lead));
+}
+
+std::vector<std::string> FactCells(Session& session, const v1::FactRecord& record,
+                                   bool with_ids) {
+  const v1::Fact& fact = record.fact();
+  std::vector<std::string> cells;
+  if (with_ids) cells.push_back(fact.id());
+  cells.push_back(FormatSpan(fact.valid_time()));
+  cells.push_back(TypeName(fact.type()));
+  cells.push_back(Parties(session, fact));
+  cells.push_back(Claimants(session, fact));
+  cells.push_back(record.has_retraction() ? absl::StrCat("[retracted] ", fact.summary())
+                                          : fact.summary());
+  return cells;
+}
+
+std::string Signed(double value) { return absl::StrFormat("%+.1f", value); }
+
+}  // namespace entente::cli

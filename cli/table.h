@@ -1,0 +1,61 @@
+// Private to cli/: what people read — aligned tables and the text forms of
+// dates, fact types and claimants.
+#ifndef ENTENTE_CLI_TABLE_H_
+#define ENTENTE_CLI_TABLE_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "entente/v1/fact.pb.h"
+#include "entente/v1/time.pb.h"
+
+namespace entente::cli {
+
+// Columns padded to their widest cell (counted in characters, not UTF-8
+// bytes); the last column is not padded, so long text runs on.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> headers);
+  // Numbers read better right-aligned.
+  void AlignRight(size_t column);
+  void AddRow(std::vector<std::string> cells);
+  size_t rows() const { return rows_.size(); }
+  void Print(std::ostream& out) const;
+
+ private:
+  std::vector<std::string> headers_;
+  std::vector<bool> right_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// "2001-03", "2001-03 to 2003", "2022-02 to open", "open": each end at its
+// precision.
+std::string FormatSpan(const v1::TimeSpan& span);
+
+// "VISIT", "AGREEMENT_SIGNED" (the enum name without its prefix).
+std::string TypeName(v1::FactType type);
+std::string KindName(v1::EntityKind kind);
+
+// The fact's parties by name, in order: "Russia → Iran" when the first two
+// are a directed pair (visitor/host, sender/receiver, source/target,
+// exporter/importer), else "Iran, Russia, China"; a location or subject is
+// marked: "Kazan (location)".
+std::string Parties(Session& session, const v1::Fact& fact);
+
+// Who claims the fact: "Ukraine", "Iran (denies)"; "-" when unattributed.
+std::string Claimants(Session& session, const v1::Fact& fact);
+
+// A table of facts: DATE, TYPE, PARTIES, CLAIMED BY, SUMMARY, after the
+// `lead` columns, with FACT (the id) first when `with_ids`; and one fact's
+// cells for it (without the lead cells).
+Table FactTable(std::vector<std::string> lead, bool with_ids);
+std::vector<std::string> FactCells(Session& session, const v1::FactRecord& record, bool with_ids);
+
+// A Goldstein value with its sign: "+3.4", "-10.0".
+std::string Signed(double value);
+
+}  // namespace entente::cli
+
+#endif  // ENTENTE_CLI_TABLE_H_
