@@ -68,13 +68,7 @@ std::string RoleName(v1::ParticipantRole role) {
 }
 
 std::string DescribeQuantity(const v1::Quantity& quantity) {
-  static constexpr const char* kQualifiers[] = {"", "about ", "at least ", "more than ",
-                                                "at most "};
-  const int qualifier = quantity.qualifier();
-  std::string text = absl::StrCat(
-      quantity.measure(), ": ", qualifier >= 0 && qualifier < 5 ? kQualifiers[qualifier] : "",
-      absl::StrFormat("%.15g", quantity.value()), quantity.unit().empty() ? "" : " ",
-      quantity.unit());
+  std::string text = absl::StrCat(quantity.measure(), ": ", FormatQuantity(quantity));
   if (quantity.has_period()) absl::StrAppend(&text, " (", FormatSpan(quantity.period()), ")");
   if (!quantity.baseline().empty()) absl::StrAppend(&text, " vs ", quantity.baseline());
   return text;

@@ -24,11 +24,6 @@ void PrintSection(Session& session, const std::string& title, const FactRecords&
   table.Print(session.out());
 }
 
-std::string DescribeFigure(const v1::Quantity& quantity) {
-  return absl::StrCat(absl::StrFormat("%.15g", quantity.value()), quantity.unit().empty() ? "" : " ",
-                      quantity.unit());
-}
-
 void PrintState(Session& session, const v1::RelationshipState& state) {
   PrintSection(session, "Agreements in force", state.agreements());
   PrintSection(session, "Memberships", state.memberships());
@@ -39,7 +34,7 @@ void PrintState(Session& session, const v1::RelationshipState& state) {
   Table table = FactTable({"MEASURE", "FIGURE"}, false);
   table.AlignRight(1);
   for (const v1::TradeFigure& figure : state.trade()) {
-    std::vector<std::string> row = {figure.quantity().measure(), DescribeFigure(figure.quantity())};
+    std::vector<std::string> row = {figure.quantity().measure(), FormatQuantity(figure.quantity())};
     for (std::string& cell : FactCells(session, figure.record(), false)) {
       row.push_back(std::move(cell));
     }

@@ -1,6 +1,7 @@
 #include "cli/table.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -29,6 +30,18 @@ bool IsDirectedPair(v1::ParticipantRole first, v1::ParticipantRole second) {
   };
   return std::find(std::begin(kPairs), std::end(kPairs), std::make_pair(first, second)) !=
          std::end(kPairs);
+}
+
+// 12000 -> "12,000".
+std::string WithThousands(int64_t value) {
+  std::vector<std::string> groups;
+  uint64_t rest = value < 0 ? -static_cast<uint64_t>(value) : value;
+  do {
+    groups.push_back(absl::StrFormat(rest >= 1000 ? "%03d" : "%d", rest % 1000));
+    rest /= 1000;
+  } while (rest > 0);
+  std::reverse(groups.begin(), groups.end());
+  return absl::StrCat(value < 0 ? "-" : "", absl::StrJoin(groups, ","));
 }
 
 }  // namespace
@@ -84,20 +97,40 @@ std::string KindName(v1::EntityKind kind) {
 
 std::string Parties(Session& session, const v1::Fact& fact) {
   const auto& parts = fact.participants();
+  // The parties themselves first, then what the fact is about or where.
   std::vector<std::string> names;
+  std::vector<std::string> marked;
   for (const v1::Participant& part : parts) {
     std::string name = session.NameOf(part.entity_id());
-    if (part.role() == v1::PARTICIPANT_ROLE_LOCATION) absl::StrAppend(&name, " (location)");
-    if (part.role() == v1::PARTICIPANT_ROLE_SUBJECT) absl::StrAppend(&name, " (subject)");
-    if (part.role() == v1::PARTICIPANT_ROLE_AGREEMENT) absl::StrAppend(&name, " (agreement)");
-    names.push_back(std::move(name));
+    switch (part.role()) {
+      case v1::PARTICIPANT_ROLE_LOCATION:
+        marked.push_back(absl::StrCat(name, " (location)"));
+        break;
+      case v1::PARTICIPANT_ROLE_SUBJECT:
+        marked.push_back(absl::StrCat(name, " (subject)"));
+        break;
+      case v1::PARTICIPANT_ROLE_AGREEMENT:
+        marked.push_back(absl::StrCat(name, " (agreement)"));
+        break;
+      default:
+        names.push_back(std::move(name));
+    }
   }
-  if (parts.size() >= 2 && IsDirectedPair(parts[0].role(), parts[1].role())) {
-    std::string text = absl::StrCat(names[0], " → ", names[1]);
-    for (size_t i = 2; i < names.size(); ++i) absl::StrAppend(&text, ", ", names[i]);
-    return text;
+  std::string text;
+  size_t shown = 0;
+  if (parts.size() >= 2 && names.size() >= 2 && IsDirectedPair(parts[0].role(), parts[1].role())) {
+    text = absl::StrCat(names[0], " → ", names[1]);
+    shown = 2;
   }
-  return absl::StrJoin(names, ", ");
+  names.insert(names.end(), marked.begin(), marked.end());
+  // A fact may have a dozen parties; a table cell shows what fits.
+  constexpr size_t kMaxWidth = 60;
+  for (; shown < names.size(); ++shown) {
+    if (!text.empty() && text.size() + names[shown].size() + 2 > kMaxWidth) break;
+    absl::StrAppend(&text, text.empty() ? "" : ", ", names[shown]);
+  }
+  if (shown < names.size()) absl::StrAppend(&text, " +", names.size() - shown, " more");
+  return text;
 }
 
 std::string Claimants(Session& session, const v1::Fact& fact) {
@@ -132,6 +165,27 @@ std::vector<std::string> FactCells(Session& session, const v1::FactRecord& recor
   cells.push_back(record.has_retraction() ? absl::StrCat("[retracted] ", fact.summary())
                                           : fact.summary());
   return cells;
+}
+
+std::string FormatQuantity(const v1::Quantity& quantity) {
+  static constexpr const char* kQualifiers[] = {"", "about ", "at least ", "more than ",
+                                                "at most "};
+  const int qualifier = quantity.qualifier();
+  const double value = quantity.value();
+  const double magnitude = std::abs(value);
+  std::string number;
+  if (magnitude >= 1e9) {
+    number = absl::StrFormat("%.4g billion", value / 1e9);
+  } else if (magnitude >= 1e6) {
+    number = absl::StrFormat("%.4g million", value / 1e6);
+  } else if (magnitude >= 1e4 && value == std::floor(value)) {
+    // 12000 -> "12,000"
+    number = WithThousands(static_cast<int64_t>(value));
+  } else {
+    number = absl::StrFormat("%.15g", value);
+  }
+  return absl::StrCat(qualifier >= 0 && qualifier < 5 ? kQualifiers[qualifier] : "", number,
+                      quantity.unit().empty() ? "" : " ", quantity.unit());
 }
 
 std::string Signed(double value) { return absl::StrFormat("%+.1f", value); }

@@ -38,10 +38,11 @@ std::string FormatSpan(const v1::TimeSpan& span);
 std::string TypeName(v1::FactType type);
 std::string KindName(v1::EntityKind kind);
 
-// The fact's parties by name, in order: "Russia → Iran" when the first two
-// are a directed pair (visitor/host, sender/receiver, source/target,
-// exporter/importer), else "Iran, Russia, China"; a location or subject is
-// marked: "Kazan (location)".
+// The fact's parties by name: "Russia → Iran" when the first two are a
+// directed pair (visitor/host, sender/receiver, source/target,
+// exporter/importer), else "Iran, Russia, China"; then what it is about or
+// where, marked: "Kazan (location)". About 60 characters at most: the rest
+// is counted ("+3 more"); `entente show FACT_ID` lists them all.
 std::string Parties(Session& session, const v1::Fact& fact);
 
 // Who claims the fact: "Ukraine", "Iran (denies)"; "-" when unattributed.
@@ -52,6 +53,10 @@ std::string Claimants(Session& session, const v1::Fact& fact);
 // cells for it (without the lead cells).
 Table FactTable(std::vector<std::string> lead, bool with_ids);
 std::vector<std::string> FactCells(Session& session, const v1::FactRecord& record, bool with_ids);
+
+// "about 12,000 persons", "1.6 billion USD", "41 percent": the qualifier,
+// the value as people write it, the unit.
+std::string FormatQuantity(const v1::Quantity& quantity);
 
 // A Goldstein value with its sign: "+3.4", "-10.0".
 std::string Signed(double value);

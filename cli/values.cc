@@ -79,6 +79,18 @@ const std::vector<std::pair<std::string, int>>& EntityKinds() {
   return *kWords;
 }
 
+// The first and last day a date of any precision covers.
+absl::CivilDay FirstDay(const v1::Date& date) {
+  return absl::CivilDay(date.year(), std::max(date.month(), 1), std::max(date.day(), 1));
+}
+absl::CivilDay LastDay(const v1::Date& date) {
+  if (date.precision() == v1::PRECISION_YEAR) return absl::CivilDay(date.year() + 1, 1, 1) - 1;
+  if (date.precision() == v1::PRECISION_MONTH) {
+    return absl::CivilDay(absl::CivilMonth(date.year(), date.month()) + 1) - 1;
+  }
+  return FirstDay(date);
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Date> DateOf(const Args& args, const std::string& flag) {
@@ -92,6 +104,11 @@ absl::StatusOr<v1::TimeWindow> WindowOf(const Args& args) {
     auto date = DateOf(args, flag);
     if (!date.ok()) return date.status();
     *(flag[2] == 'f' ? window.mutable_from() : window.mutable_to()) = *date;
+  }
+  if (window.has_from() && window.has_to() && LastDay(window.to()) < FirstDay(window.from())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--to: ", date_text::FormatDate(window.to()), " is before --from ",
+                     date_text::FormatDate(window.from())));
   }
   return window;
 }

@@ -298,6 +298,42 @@ TEST_F(GraphTest, TimelineBucketsAndScores) {
   EXPECT_EQ(Timeline(Graph(), q)->total_facts, 3u);
 }
 
+TEST_F(GraphTest, TimelineListsUndatedFactsLastInNoBucket) {
+  Link({"A", "B"}, Date(2022, 5), v1::FACT_TYPE_VISIT);
+  // Open at both ends: "A and B are both under sanctions".
+  v1::Fact open;
+  open.set_type(v1::FACT_TYPE_SANCTION);
+  for (const char* id : {"A", "B"}) {
+    auto* party = open.add_participants();
+    party->set_entity_id(id);
+    party->set_role(v1::PARTICIPANT_ROLE_PARTY);
+  }
+  open.mutable_valid_time()->set_open_start(true);
+  open.mutable_valid_time()->set_open_end(true);
+  open.set_summary("undated");
+  auto recorded = store_->RecordFact(open);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  Link({"A", "B"}, Date(2024, 1), v1::FACT_TYPE_VISIT);
+
+  TimelineQuery q;
+  q.entities = {V("A"), V("B")};
+  auto all = Timeline(Graph(), q);  // open window
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->total_facts, 3u);
+  ASSERT_EQ(all->facts.size(), 3u);
+  EXPECT_EQ(Graph().fact(all->facts.back()).type, v1::FACT_TYPE_SANCTION);
+  ASSERT_EQ(all->buckets.size(), 2u);
+  EXPECT_EQ(all->buckets[0].first_day, ToDayNumber(2022, 1, 1));
+  EXPECT_EQ(all->buckets[1].first_day, ToDayNumber(2024, 1, 1));
+  EXPECT_EQ(all->buckets[0].facts + all->buckets[1].facts, 2);
+
+  // A closed window gives it a place: the window's edge.
+  q.filter = Window(ToDayNumber(2020, 1, 1), ToDayNumber(2025, 12, 31));
+  auto closed = Timeline(Graph(), q);
+  ASSERT_EQ(closed->buckets.size(), 3u);
+  EXPECT_EQ(closed->buckets[2].first_day, ToDayNumber(2025, 1, 1));
+}
+
 TEST_F(GraphTest, WritesBecomeVisibleInNewSnapshotsOnly) {
   Link({"A", "B"}, Date(2020, 1, 1));
   const Snapshot& before = Graph();

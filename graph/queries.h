@@ -132,7 +132,8 @@ struct TimelineResult {
   // last day (the day its source vouches for it).
   std::vector<FactIndex> facts;
   // Every matching fact is counted, even past max_facts, in the bucket of
-  // its place.
+  // its place. A fact without a place — open at both ends, in a window
+  // open at that side — is listed (last) and in total_facts, in no bucket.
   std::vector<TimelineBucket> buckets;
   size_t total_facts = 0;
 };

@@ -79,6 +79,9 @@ absl::StatusOr<TimelineResult> Timeline(const Snapshot& graph, const TimelineQue
   for (size_t i = 0; i < facts.size(); ++i) {
     const FactInfo& info = graph.fact(facts[i]);
     const auto day = static_cast<storage::DayNumber>(keyed[i].first);
+    // Open at both ends in an open window: no day to put it at. Such facts
+    // sort last, so the buckets before stay in order.
+    if (day == storage::kMaxDay || day == storage::kMinDay) continue;
     if (result.buckets.empty() || day >= bucket_end) {
       const auto [first, next] = BucketOf(day, query.granularity);
       result.buckets.push_back({first, 0, {}, 0, 0});
