@@ -18,6 +18,7 @@ from entente.v1 import (admin_service_pb2, entity_pb2, fact_pb2, query_service_p
                         read_service_pb2, write_service_pb2, write_service_pb2_grpc)
 
 ENTENTE = os.environ.get("ENTENTE", "entente")
+CLIENT_EXAMPLE = os.environ.get("ENTENTE_CLIENT_EXAMPLE")
 
 
 def entente(server, *args, check=None):
@@ -224,3 +225,10 @@ def test_path_and_timeline_export_graphml_and_dot(server, tmp_path):
         text = dot.read_text()
         assert text.startswith("digraph"), text[:100]
         assert len(re.findall(r"^\S+->\S+ +\[", text, re.M)) == edges, args
+
+
+def test_the_readme_cpp_client_example_runs(server):
+    run = subprocess.run([CLIENT_EXAMPLE, server], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    years = [line.split()[0] for line in run.stdout.splitlines()]
+    assert years[0] == "2001" and "2025" in years, run.stdout
