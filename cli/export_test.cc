@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "proto/date_text.h"
 
 namespace entente::cli {
 namespace {
@@ -20,16 +21,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// A date at the precision its fields give: 2001; 2001, 3; 2001, 3, 12.
 v1::Date Date(int year, int month = 0, int day = 0) {
-  v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  date.set_precision(day != 0     ? v1::PRECISION_DAY
-                     : month != 0 ? v1::PRECISION_MONTH
-                                  : v1::PRECISION_YEAR);
-  return date;
+  return date_text::MakeDate(year, month, day);
 }
 
 v1::FactEdge FactEdge(const std::string& fact_id, const std::string& from, const std::string& to,

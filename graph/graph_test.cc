@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "proto/date_text.h"
 #include "storage/dates.h"
 #include "graph/queries.h"
 
@@ -15,7 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using storage::ToDayNumber;
 
-v1::Date Date(int y, int m = 0, int d = 0) { return storage::MakeDate(y, m, d); }
+v1::Date Date(int y, int m = 0, int d = 0) { return date_text::MakeDate(y, m, d); }
 
 class GraphTest : public ::testing::Test {
  protected:

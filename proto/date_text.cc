@@ -52,13 +52,21 @@ absl::StatusOr<v1::Date> ParseDate(absl::string_view text, absl::string_view fie
   return date;
 }
 
+v1::Date MakeDate(int year, int month, int day) {
+  v1::Date date;
+  date.set_year(year);
+  date.set_month(month);
+  date.set_day(day);
+  date.set_precision(day != 0     ? v1::PRECISION_DAY
+                     : month != 0 ? v1::PRECISION_MONTH
+                                  : v1::PRECISION_YEAR);
+  return date;
+}
+
 std::string FormatDate(const v1::Date& date) {
-  v1::Precision precision = date.precision();
-  if (precision == v1::PRECISION_UNSPECIFIED) {
-    precision = date.day() != 0     ? v1::PRECISION_DAY
-                : date.month() != 0 ? v1::PRECISION_MONTH
-                                    : v1::PRECISION_YEAR;
-  }
+  const v1::Precision precision = date.precision() != v1::PRECISION_UNSPECIFIED
+                                      ? date.precision()
+                                      : MakeDate(date.year(), date.month(), date.day()).precision();
   switch (precision) {
     case v1::PRECISION_YEAR:
       return absl::StrFormat("%04d", date.year());

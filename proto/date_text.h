@@ -18,6 +18,10 @@ namespace entente::date_text {
 // otherwise, also for days that do not exist (2014-02-30) and year 0.
 absl::StatusOr<v1::Date> ParseDate(absl::string_view text, absl::string_view field);
 
+// A date at the precision its fields give: MakeDate(2001) is the year,
+// MakeDate(2001, 3) March 2001, MakeDate(2001, 3, 12) that day.
+v1::Date MakeDate(int year, int month = 0, int day = 0);
+
 // "2001", "2001-03" or "2001-03-12": as precise as the date is, never a
 // made-up day. A date without a precision is shown to the finest of its
 // fields that is set.

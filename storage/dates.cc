@@ -114,23 +114,12 @@ DayRange SpanRange(const v1::TimeSpan& span) {
   return range;
 }
 
-v1::Date MakeDate(int year, int month, int day) {
-  v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  date.set_precision(day != 0     ? v1::PRECISION_DAY
-                     : month != 0 ? v1::PRECISION_MONTH
-                                  : v1::PRECISION_YEAR);
-  return date;
-}
-
 namespace {
 
 // A window bound without a precision takes the finest its fields give.
 v1::Date WithImpliedPrecision(const v1::Date& date) {
   if (date.precision() != v1::PRECISION_UNSPECIFIED) return date;
-  return MakeDate(date.year(), date.month(), date.day());
+  return date_text::MakeDate(date.year(), date.month(), date.day());
 }
 
 }  // namespace

@@ -57,10 +57,6 @@ absl::StatusOr<DayRange> WindowRange(const v1::TimeWindow& window,
 
 DayNumber ToDayNumber(int year, int month, int day);
 
-// A date at the precision its fields give: MakeDate(2001) is the year,
-// MakeDate(2001, 3) March 2001, MakeDate(2001, 3, 12) that day.
-v1::Date MakeDate(int year, int month = 0, int day = 0);
-
 // A DAY-precision date for a day number.
 v1::Date DateOfDay(DayNumber day);
 

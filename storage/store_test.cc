@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "proto/date_text.h"
 #include "storage/dates.h"
 #include "storage/fact_loader.h"
 #include "rocksdb/db.h"
@@ -31,7 +32,7 @@ class TempDir {
   fs::path path_;
 };
 
-v1::Date Date(int y, int m = 0, int d = 0) { return storage::MakeDate(y, m, d); }
+v1::Date Date(int y, int m = 0, int d = 0) { return date_text::MakeDate(y, m, d); }
 
 v1::Entity State(const std::string& id, const std::string& name,
                  std::vector<std::string> aliases = {}) {

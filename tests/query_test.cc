@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "client/client.h"
 #include "gtest/gtest.h"
+#include "proto/date_text.h"
 #include "storage/dates.h"
 #include "tests/server_process.h"
 
@@ -17,7 +18,7 @@ namespace {
 using testing::ServerProcess;
 using testing::TempDir;
 
-v1::Date Year(int y) { return storage::MakeDate(y); }
+v1::Date Year(int y) { return date_text::MakeDate(y); }
 
 class QueryTest : public ::testing::Test {
  protected:
@@ -175,7 +176,7 @@ TEST_F(QueryTest, LongTimelineComesInSeveralMessages) {
 TEST_F(QueryTest, TimelineAsOfShowsFactsRetractedLater) {
   AddStatePair("ASA", "ASB");
   auto recorded =
-      client_->RecordFact(PairFact(v1::FACT_TYPE_CALL, "ASA", "ASB", storage::MakeDate(2020, 5, 1)));
+      client_->RecordFact(PairFact(v1::FACT_TYPE_CALL, "ASA", "ASB", date_text::MakeDate(2020, 5, 1)));
   ASSERT_TRUE(recorded.ok()) << recorded.status();
   // Record times count in whole seconds: retract in a later second.
   const int64_t recorded_second = recorded->record().record_time().seconds();

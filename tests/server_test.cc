@@ -10,7 +10,7 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
-#include "storage/dates.h"
+#include "proto/date_text.h"
 #include "tests/server_process.h"
 
 namespace entente {
@@ -19,7 +19,7 @@ namespace {
 using testing::ServerProcess;
 using testing::TempDir;
 
-v1::Date Date(int y, int m = 0, int d = 0) { return storage::MakeDate(y, m, d); }
+v1::Date Date(int y, int m = 0, int d = 0) { return date_text::MakeDate(y, m, d); }
 
 v1::Entity Entity(const std::string& id, v1::EntityKind kind, const std::string& name) {
   v1::Entity e;
