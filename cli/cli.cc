@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
+#include "cli/shell.h"
 
 namespace entente::cli {
 
@@ -65,6 +66,7 @@ std::string GeneralHelp() {
   absl::StrAppend(&text, "\nFlags:\n", DescribeFlags(GlobalFlags()),
                   "\nExit status: 0 done; 1 the server or the command failed (import: lines were\n"
                   "rejected); 2 a usage error (nothing was sent).\n");
+  absl::StrAppend(&text, "\n", ShellHelp());
   return text;
 }
 
@@ -281,9 +283,7 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     options.timeout = absl::Seconds(seconds);
   }
   Session session(server, line.global.Has("--json"), out, err, err_is_terminal, options);
-  if (line.command == nullptr) {
-    return GeneralUsageError(err, "no command given (the interactive shell is yet to come)");
-  }
+  if (line.command == nullptr) return RunShell(session);
   return RunCommand(session, *line.command, line.command_args);
 }
 

@@ -201,7 +201,6 @@ TEST_F(CliTest, UsageErrorsExit2AndAnUnreachableServerExits1) {
   const std::string good = Write("good.tsv", "2014-01-01\tIran\tMake a visit\tRussia\n");
   const std::string text = Write("notes.txt", "2014-01-01\tIran\tMake a visit\tRussia\n");
   const std::vector<std::pair<std::vector<std::string>, std::string>> usage_errors = {
-      {{}, "no command given"},
       {{"frobnicate"}, "unknown command \"frobnicate\""},
       {{"--colour", "stats"}, "unknown flag \"--colour\""},
       {{"import"}, "entente import: missing FILE"},
