@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
 #include "cli/shell.h"
+#include "cli/values.h"
 
 namespace entente::cli {
 
@@ -27,6 +28,18 @@ int CommandUsageError(std::ostream& err, const Command& command, absl::string_vi
   err << "entente " << command.name << ": " << message << "\nusage: " << command.Usage()
       << "\nRun \"entente help " << command.name << "\" for more.\n";
   return kExitUsage;
+}
+
+bool IsFlag(absl::string_view word) {
+  double unused;
+  return absl::StartsWith(word, "-") && word != "-" && !absl::SimpleAtod(word, &unused);
+}
+
+const Flag* FindFlag(const std::vector<Flag>& flags, absl::string_view name) {
+  for (const Flag& flag : flags) {
+    if (flag.name == name) return &flag;
+  }
+  return nullptr;
 }
 
 namespace {
@@ -65,14 +78,38 @@ std::string GeneralHelp() {
   }
   absl::StrAppend(&text, "\nFlags:\n", DescribeFlags(GlobalFlags()),
                   "\nExit status: 0 done; 1 the server or the command failed (import: lines were\n"
-                  "rejected); 2 a usage error (nothing was sent).\n");
+                  "rejected); 2 a usage error: a wrong command line, a bad date, a name that\n"
+                  "matches no entity or several (only name lookups were sent).\n");
   absl::StrAppend(&text, "\n", ShellHelp());
   return text;
+}
+
+// "Fact types: visit, meeting, ...\n  call, ...\n": `words` after `head`,
+// in lines of at most 80 characters.
+std::string Wrapped(const std::string& head, const std::vector<std::string>& words) {
+  std::string text = head;
+  size_t line_start = 0;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string word = words[i] + (i + 1 < words.size() ? "," : ".");
+    if (text.size() - line_start + word.size() + 1 > 80) {
+      text += "\n ";
+      line_start = text.size() - 1;
+    }
+    absl::StrAppend(&text, text.size() == head.size() ? "" : " ", word);
+  }
+  return text + "\n";
 }
 
 std::string CommandHelp(const Command& command) {
   std::string text = absl::StrCat("usage: ", command.Usage(), "\n\n", command.description, "\n");
   if (!command.flags.empty()) absl::StrAppend(&text, "\nFlags:\n", DescribeFlags(command.flags));
+  // The words --types and --kinds take, so nobody has to read the proto.
+  if (FindFlag(command.flags, "--types") != nullptr) {
+    absl::StrAppend(&text, "\n", Wrapped("Fact types: ", FactTypeWords()));
+  }
+  if (FindFlag(command.flags, "--kinds") != nullptr) {
+    absl::StrAppend(&text, "\n", Wrapped("Entity kinds: ", EntityKindWords()));
+  }
   absl::StrAppend(&text, "\nGlobal flags:\n", DescribeFlags(GlobalFlags()));
   return text;
 }
@@ -107,19 +144,6 @@ int GeneralUsageError(std::ostream& err, absl::string_view message) {
   return kExitUsage;
 }
 
-// "-3" and "-1.5" are values, not flags.
-bool IsNumber(absl::string_view text) {
-  double unused;
-  return absl::SimpleAtod(text, &unused);
-}
-
-const Flag* FindFlag(const std::vector<Flag>& flags, absl::string_view name) {
-  for (const Flag& flag : flags) {
-    if (flag.name == name) return &flag;
-  }
-  return nullptr;
-}
-
 // A command line taken apart: the command, its arguments and flags, and
 // the global flags.
 struct CommandLine {
@@ -134,8 +158,7 @@ int Parse(const std::vector<std::string>& args, std::ostream& err, CommandLine* 
   bool flags_ended = false;  // after "--" every argument is positional
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    const bool is_flag = !flags_ended && absl::StartsWith(arg, "-") && arg != "-" &&
-                         !IsNumber(arg);
+    const bool is_flag = !flags_ended && IsFlag(arg);
     if (!is_flag) {
       if (line->command != nullptr) {
         line->command_args.positional.push_back(arg);

@@ -49,6 +49,12 @@ absl::StatusOr<ExportRequest> ExportOf(const Args& args);
 // Names and kinds of entities a response does not carry, from the session.
 ExportLookup LookupOf(Session& session);
 
+// Whether a word of a command line is a flag: it starts with "-", but "-"
+// alone and numbers ("-3", "-1.5") are values (cli.cc).
+bool IsFlag(absl::string_view word);
+// The flag called `name` ("--from") among `flags`; nullptr when none is.
+const Flag* FindFlag(const std::vector<Flag>& flags, absl::string_view name);
+
 // Reports a wrong command line of `command` to `err` and returns
 // kExitUsage (cli.cc).
 int CommandUsageError(std::ostream& err, const Command& command, absl::string_view message);

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cli/commands.h"
 #include "cli/shell.h"
 #include "cli/values.h"
 
@@ -65,19 +66,6 @@ Scan ScanLine(absl::string_view line) {
     }
   }
   return scan;
-}
-
-// "-3" and "-1.5" are values, not flags (as the command line parser has it).
-bool IsFlag(absl::string_view word) {
-  double unused;
-  return absl::StartsWith(word, "-") && word != "-" && !absl::SimpleAtod(word, &unused);
-}
-
-const Flag* FindFlag(const std::vector<Flag>& flags, absl::string_view name) {
-  for (const Flag& flag : flags) {
-    if (flag.name == name) return &flag;
-  }
-  return nullptr;
 }
 
 // Where the word being completed stands, by the words before it, read as
