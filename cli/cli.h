@@ -127,7 +127,8 @@ class Session {
 
 // The command table, in the order of `entente help`.
 const std::vector<Command>& Commands();
-// Flags every command takes (--server, --json, --timeout, --help).
+// Flags every command takes (--server, --json, --timeout, the credentials'
+// --token-file and --tls-*, --help).
 const std::vector<Flag>& GlobalFlags();
 // nullptr when there is no command `name`.
 const Command* FindCommand(absl::string_view name);
