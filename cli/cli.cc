@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
+#include "cli/credentials.h"
 #include "cli/shell.h"
 #include "cli/values.h"
 
@@ -19,6 +20,11 @@ const std::vector<Flag>& GlobalFlags() {
        absl::StrCat("the entented to talk to (default ", kDefaultServer, ")")},
       {"--json", "", "print responses as JSON (the proto JSON mapping), one object per line"},
       {"--timeout", "SECONDS", "deadline of each call (default 10)"},
+      {"--token-file", "FILE",
+       "send the bearer token this file holds (default: $ENTENTE_TOKEN_FILE; docs/security.md)"},
+      {"--tls-ca", "FILE", "connect over TLS, trusting the PEM CA certificates in FILE"},
+      {"--tls-cert", "FILE", "PEM client certificate chain, for a server that asks for one"},
+      {"--tls-key", "FILE", "PEM private key of --tls-cert"},
       {"--help", "", "show the help of entente or of the command"},
   };
   return *kFlags;
@@ -267,7 +273,8 @@ int RunInSession(Session& session, const std::vector<std::string>& args) {
     session.out() << (line.command == nullptr ? GeneralHelp() : CommandHelp(*line.command));
     return kExitOk;
   }
-  for (const char* fixed : {"--server", "--timeout"}) {
+  for (const char* fixed :
+       {"--server", "--timeout", "--token-file", "--tls-ca", "--tls-cert", "--tls-key"}) {
     if (line.global.Has(fixed)) {
       return session.UsageError(*line.command,
                                 absl::StrCat(fixed, " is set when the session starts"));
@@ -304,6 +311,9 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                                       "\" is not a number of seconds in (0, 86400]"));
     }
     options.timeout = absl::Seconds(seconds);
+  }
+  if (auto status = LoadCredentials(line.global, &options); !status.ok()) {
+    return usage_error(status.message());
   }
   Session session(server, line.global.Has("--json"), out, err, err_is_terminal, options);
   if (line.command == nullptr) return RunShell(session);

@@ -89,6 +89,8 @@ class Session {
   std::ostream& err() { return err_; }
   // Progress lines are for people watching, not for logs.
   bool err_is_terminal() const { return err_is_terminal_; }
+  // How the session's client connects: deadline, retries, TLS, token.
+  const client::ClientOptions& options() const { return options_; }
   // Connects on first use.
   client::Client& client();
 
@@ -127,7 +129,8 @@ class Session {
 
 // The command table, in the order of `entente help`.
 const std::vector<Command>& Commands();
-// Flags every command takes (--server, --json, --timeout, --help).
+// Flags every command takes (--server, --json, --timeout, the credentials'
+// --token-file and --tls-*, --help).
 const std::vector<Flag>& GlobalFlags();
 // nullptr when there is no command `name`.
 const Command* FindCommand(absl::string_view name);

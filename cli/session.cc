@@ -38,7 +38,11 @@ int Session::UsageError(const Command& command, absl::string_view message) {
 int Session::CallFailed(const Command& command, const absl::Status& status) {
   err_ << "entente " << command.name << ": ";
   if (status.code() == absl::StatusCode::kUnavailable) err_ << "cannot reach " << server_ << ": ";
-  err_ << absl::StatusCodeToString(status.code()) << ": " << status.message() << "\n";
+  err_ << absl::StatusCodeToString(status.code()) << ": " << status.message();
+  if (status.code() == absl::StatusCode::kUnauthenticated) {
+    err_ << " (give the token with --token-file FILE or ENTENTE_TOKEN_FILE)";
+  }
+  err_ << "\n";
   return kExitFailed;
 }
 

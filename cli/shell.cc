@@ -249,7 +249,7 @@ int RunInteractive(Session& session, const std::string& history_path) {
   Completer completer([&](const std::string& prefix) {
     std::vector<std::string> names;
     if (lookup == nullptr) {
-      client::ClientOptions options;
+      client::ClientOptions options = session.options();  // the same TLS and token
       options.timeout = kLookupTimeout;
       options.max_attempts = 1;
       lookup = client::Client::Connect(session.server(), options);

@@ -4,10 +4,13 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/support/client_interceptor.h"
 
 namespace entente::client {
 namespace {
@@ -17,11 +20,73 @@ absl::Status ToAbsl(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
+// Adds "authorization: Bearer TOKEN" to a call's metadata. An interceptor
+// rather than gRPC's call credentials: those refuse every channel that is
+// not TLS, and a token may also be sent in plaintext to a server on this
+// machine.
+class BearerToken final : public grpc::experimental::Interceptor {
+ public:
+  explicit BearerToken(const std::string* header) : header_(header) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->emplace("authorization", *header_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string* header_;  // owned by the factory, which the channel keeps
+};
+
+class BearerTokenFactory final : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit BearerTokenFactory(const std::string& token) : header_("Bearer " + token) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo* /*info*/) override {
+    return new BearerToken(&header_);
+  }
+
+ private:
+  const std::string header_;
+};
+
+// "127.0.0.1:50051", "localhost:7000", "[::1]:0", "dns:///localhost:7000".
+bool IsLoopback(absl::string_view address) {
+  for (absl::string_view scheme : {"dns:///", "ipv4:", "ipv6:"}) absl::ConsumePrefix(&address, scheme);
+  if (absl::StartsWith(address, "unix:")) return true;
+  const absl::string_view host = address.substr(0, address.rfind(':'));
+  return host == "localhost" || host == "[::1]" || absl::StartsWith(host, "127.");
+}
+
 }  // namespace
 
 std::unique_ptr<Client> Client::Connect(const std::string& address, const ClientOptions& options) {
-  return std::make_unique<Client>(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()), options);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (options.tls) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.tls_root_certs;
+    ssl.pem_cert_chain = options.tls_cert_chain;
+    ssl.pem_private_key = options.tls_private_key;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  absl::Status setup_error;
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  if (!options.bearer_token.empty()) {
+    if (options.tls || IsLoopback(address)) {
+      interceptors.push_back(std::make_unique<BearerTokenFactory>(options.bearer_token));
+    } else {
+      setup_error = absl::FailedPreconditionError(absl::StrCat(
+          "the bearer token was not sent to ", address,
+          ": without TLS it would cross the network in the clear; connect with TLS"));
+    }
+  }
+  auto client = std::make_unique<Client>(
+      grpc::experimental::CreateCustomChannelWithInterceptors(
+          address, credentials, grpc::ChannelArguments(), std::move(interceptors)),
+      options);
+  client->setup_error_ = std::move(setup_error);
+  return client;
 }
 
 Client::Client(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options)
@@ -39,6 +104,7 @@ absl::Status Client::Call(const std::function<grpc::Status(grpc::ClientContext*)
 absl::Status Client::Call(const std::function<grpc::Status(grpc::ClientContext*)>& call,
                           absl::Duration timeout, int max_attempts,
                           const std::function<bool()>& can_retry) {
+  if (!setup_error_.ok()) return setup_error_;
   absl::Duration backoff = options_.initial_backoff;
   grpc::Status status;
   for (int attempt = 1;; ++attempt) {

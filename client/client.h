@@ -33,6 +33,22 @@ struct ClientOptions {
   int max_attempts = 3;
   // Wait before the first retry; doubles each time. Default: 100 ms.
   absl::Duration initial_backoff = absl::Milliseconds(100);
+
+  // Access control (docs/security.md); Connect applies these.
+  // A bearer token, sent as the metadata "authorization: Bearer TOKEN"
+  // with every call, the raw stubs' included. It is sent only over TLS or
+  // to a loopback address: otherwise it is not sent at all, and the typed
+  // calls fail with FAILED_PRECONDITION. Default: empty (no token).
+  std::string bearer_token;
+  // Connect over TLS. Default: false (plaintext).
+  bool tls = false;
+  // PEM root certificates that the server's certificate must chain to.
+  // Default: empty (gRPC's default roots).
+  std::string tls_root_certs;
+  // PEM certificate chain and private key of this client, for a server that
+  // requires client certificates. Default: empty (none).
+  std::string tls_cert_chain;
+  std::string tls_private_key;
 };
 
 // Where a Client::Import stands, after each chunk sent.
@@ -60,9 +76,12 @@ struct ImportOptions {
 
 class Client {
  public:
-  // A client over an insecure channel to `address` ("127.0.0.1:50051").
+  // A client of the server at `address` ("127.0.0.1:50051"), over TLS or
+  // plaintext and with the bearer token as `options` say.
   static std::unique_ptr<Client> Connect(const std::string& address,
                                          const ClientOptions& options = {});
+  // A client over `channel` as it is: options' TLS and token settings are
+  // not applied (the channel's credentials are the caller's).
   Client(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options);
 
   absl::StatusOr<v1::Entity> GetEntity(const std::string& id);
@@ -131,6 +150,8 @@ class Client {
                     const std::function<bool()>& can_retry = nullptr);
 
   ClientOptions options_;
+  // Set when Connect refused to send the token: every call returns it.
+  absl::Status setup_error_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ReadService::Stub> read_;
   std::unique_ptr<v1::WriteService::Stub> write_;

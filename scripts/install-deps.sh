@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   librocksdb-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libboost-graph-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libjemalloc-dev libedit-dev
+  libjemalloc-dev libedit-dev openssl
   python3 python3-grpcio python3-protobuf python3-pytest python3-pandas
   python3-nbclient python3-nbformat python3-ipykernel python3-matplotlib python3-networkx
 )

@@ -12,6 +12,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: entented --db DIR [--listen HOST:PORT] [--no-seeds] [--sync-writes]\n"
     "                [--block-cache-mb N] [--row-cache-mb N]\n"
+    "                [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--tokens FILE]\n"
     "       entented --db DIR --import FILE [--import-format tsv|csv|jsonl] [--strict]\n"
     "                [--source-id ID] [--no-seeds]\n"
     "\n"
@@ -20,7 +21,8 @@ constexpr char kUsage[] =
     "\n"
     "  --db DIR            database directory; created (and seeded) if missing\n"
     "  --listen HOST:PORT  address to listen on (default 127.0.0.1:50051; port 0\n"
-    "                      picks a free port); loopback only without authentication\n"
+    "                      picks a free port); loopback only unless both TLS and\n"
+    "                      --tokens are set\n"
     "  --no-seeds          do not load the curated seed graph into a new database\n"
     "  --sync-writes       fsync the write-ahead log before acknowledging a write\n"
     "                      (survives power loss; slower). Without it a write\n"
@@ -39,6 +41,20 @@ constexpr char kUsage[] =
     "  --strict            stop the import at the first bad line (default: report\n"
     "                      bad lines and import the rest)\n"
     "  --source-id ID      the source the imported facts cite (default: FILE's name)\n"
+    "\n"
+    "Access control (docs/security.md); without both TLS and --tokens, entented\n"
+    "listens on loopback only:\n"
+    "  --tls-cert FILE     serve TLS with this PEM certificate chain ...\n"
+    "  --tls-key FILE      ... and this PEM private key (chmod 600)\n"
+    "  --tls-client-ca FILE  require client certificates signed by a CA in FILE\n"
+    "  --tokens FILE       bearer tokens, one \"ROLE TOKEN [NAME]\" a line (chmod 600;\n"
+    "                      lines starting with # are comments). ROLE is reader\n"
+    "                      (queries), writer (+ writes, imports) or admin\n"
+    "                      (+ AdminService). Every call then needs \"authorization:\n"
+    "                      Bearer TOKEN\": without a known token UNAUTHENTICATED,\n"
+    "                      with too low a role PERMISSION_DENIED. Tokens are never\n"
+    "                      logged.\n"
+    "\n"
     "  --help              show this text\n";
 
 int UsageError(const std::string& message) {
@@ -100,6 +116,13 @@ int main(int argc, char** argv) {
       (arg == "--block-cache-mb" ? options.store.block_cache_bytes
                                  : options.store.row_cache_bytes) =
           static_cast<size_t>(mebibytes) << 20;
+    } else if (arg == "--tls-cert" || arg == "--tls-key" || arg == "--tls-client-ca" ||
+               arg == "--tokens") {
+      if (!take_value() || value.empty()) return UsageError(absl::StrCat(arg, " needs a file"));
+      (arg == "--tls-cert"        ? options.tls_cert_path
+       : arg == "--tls-key"       ? options.tls_key_path
+       : arg == "--tls-client-ca" ? options.tls_client_ca_path
+                                  : options.tokens_path) = value;
     } else if (arg == "--import") {
       if (!take_value() || value.empty()) return UsageError("--import needs a file");
       options.import_path = value;

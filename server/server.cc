@@ -16,6 +16,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "import/importer.h"
+#include "server/auth.h"
 #include "seeds/seeds.h"
 
 namespace entente::server {
@@ -59,14 +60,21 @@ absl::Status CheckLoopback(const std::string& address) {
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "--listen: \"", address,
-      "\" is not a loopback address; without authentication Entente listens on 127.0.0.1, "
-      "[::1] or localhost only"));
+      "\" is not a loopback address; without both TLS (--tls-cert, --tls-key) and bearer "
+      "tokens (--tokens) Entente listens on 127.0.0.1, [::1] or localhost only "
+      "(docs/security.md)"));
 }
 
 absl::Status RunServer(const ServerOptions& options) {
   if (options.db_path.empty()) return absl::InvalidArgumentError("--db: is required");
-  if (auto s = CheckLoopback(options.listen); !s.ok()) return s;
+  // Blocked before gRPC starts a thread (making credentials does): a thread
+  // without the mask could take SIGTERM's default action, ending the process
+  // without draining or closing the database.
   const sigset_t signals = BlockTerminationSignals();
+  // Checked before anything is opened: a bad certificate or tokens file
+  // touches nothing.
+  auto credentials = MakeServerCredentials(options, Log);
+  if (!credentials.ok()) return credentials.status();
 
   auto store = storage::Store::Open(options.db_path, options.store);
   if (!store.ok()) return store.status();
@@ -111,7 +119,7 @@ absl::Status RunServer(const ServerOptions& options) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.RegisterService(&write_service);
   builder.RegisterService(&read_service);

@@ -15,8 +15,8 @@ struct ServerOptions {
   // Database directory; created if missing. Required.
   std::string db_path;
   // host:port to listen on. Port 0 picks a free port (logged). Default:
-  // 127.0.0.1:50051. Without authentication (a later feature) only loopback
-  // addresses are accepted.
+  // 127.0.0.1:50051. Only loopback addresses are accepted unless both TLS
+  // and bearer tokens are set (below).
   std::string listen = "127.0.0.1:50051";
   // Load the curated seed graph into a database this run creates.
   // Default: true.
@@ -29,6 +29,23 @@ struct ServerOptions {
   int drain_seconds = 5;
   storage::StoreOptions store;
   ServiceLimits limits;
+
+  // Access control (docs/security.md). Read once at start: replacing a
+  // certificate or a token takes a restart.
+  // TLS: PEM files of the server's certificate chain and of its private key
+  // (not encrypted; refused when every user may read it). Both or neither.
+  // Default: empty (plaintext).
+  std::string tls_cert_path;
+  std::string tls_key_path;
+  // PEM file of the CA certificates that sign client certificates: when
+  // set, a client must present a certificate signed by one of them. Needs
+  // TLS. Default: empty (client certificates are not asked for).
+  std::string tls_client_ca_path;
+  // Bearer tokens file, one "ROLE TOKEN [NAME]" a line, ROLE reader, writer
+  // or admin; refused when every user may read it. Every call then needs
+  // a token of a role its service allows. Default: empty (every caller may
+  // call everything).
+  std::string tokens_path;
 
   // Offline import (`--import FILE`): when set, RunImport imports this file
   // into the database (opening, creating and seeding it as RunServer would)
@@ -54,7 +71,7 @@ absl::Status RunServer(const ServerOptions& options);
 int RunImport(const ServerOptions& options);
 
 // OK when `address` is a loopback host:port ("127.0.0.1:50051",
-// "[::1]:0", "localhost:7000").
+// "[::1]:0", "localhost:7000"); the error says what allows other addresses.
 absl::Status CheckLoopback(const std::string& address);
 
 }  // namespace entente::server

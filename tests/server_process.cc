@@ -65,15 +65,18 @@ ServerProcess::ServerProcess(const std::string& db_path, const std::vector<std::
   std::vector<std::string> args = {EntentedPath(), "--db", db_path, "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = Spawn(std::move(args), log_path_);
-  const std::string listening = "listening on 127.0.0.1:";
+  // "listening on 127.0.0.1:PORT", or another host when extra_args set
+  // --listen (0.0.0.0 is reached through 127.0.0.1 all the same).
+  const std::string listening = "listening on ";
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < give_up) {
     const std::string text = log();
     if (const size_t at = text.find(listening); at != std::string::npos) {
-      const size_t digits = at + listening.size();
-      const size_t end = text.find_first_not_of("0123456789", digits);
-      if (end != std::string::npos && end > digits) {  // the whole number is written
-        port_ = std::stoi(text.substr(digits, end - digits));
+      const size_t end = text.find_first_of(" \n", at + listening.size());
+      const size_t colon = text.rfind(':', end);
+      if (end != std::string::npos && colon != std::string::npos && colon > at &&
+          end > colon + 1) {  // the whole address is written
+        port_ = std::stoi(text.substr(colon + 1, end - colon - 1));
         return;
       }
     }

@@ -26,6 +26,7 @@ class ServerProcess {
  public:
   // Starts `entented --db db_path --listen 127.0.0.1:0 extra_args...` and
   // waits until it logs the port it listens on. Check ok() afterwards.
+  // A --listen in extra_args wins; address() is on 127.0.0.1 all the same.
   ServerProcess(const std::string& db_path, const std::vector<std::string>& extra_args = {});
   ~ServerProcess();
 

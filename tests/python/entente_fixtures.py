@@ -4,6 +4,7 @@ Each test folder's conftest.py imports the fixtures from here. CTest sets ENTENT
 server binary and PYTHONPATH to the build's python directory and this one.
 """
 
+import contextlib
 import os
 import re
 import signal
@@ -17,13 +18,22 @@ import pytest
 @pytest.fixture(scope="session")
 def server():
     """Starts entented on a free loopback port with a fresh seeded database."""
+    with running_server() as address:
+        yield address
+
+
+@contextlib.contextmanager
+def running_server(extra_args=()):
+    """entented on a free loopback port with a fresh seeded database and `extra_args`;
+    yields its address and stops it on exit."""
     entented = os.environ.get("ENTENTED")
     assert entented, "set ENTENTED to the path of the entented binary"
     with tempfile.TemporaryDirectory(prefix="entente_pytest_") as tmp:
         log_path = os.path.join(tmp, "server.log")
         with open(log_path, "w") as log:
             proc = subprocess.Popen([entented, "--db", os.path.join(tmp, "db"),
-                                     "--listen", "127.0.0.1:0", "--drain-seconds", "0"],
+                                     "--listen", "127.0.0.1:0", "--drain-seconds", "0",
+                                     *extra_args],
                                     stdout=log, stderr=log)
         try:
             address = _wait_for_port(proc, log_path)

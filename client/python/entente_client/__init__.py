@@ -214,16 +214,49 @@ class Path:
 
 # --- the client ------------------------------------------------------------
 
-def connect(addr="127.0.0.1:50051", timeout=10.0):
-    """A Client over an insecure channel; `timeout` is each call's deadline in seconds."""
-    return Client(grpc.insecure_channel(addr), timeout=timeout)
+def connect(addr="127.0.0.1:50051", timeout=10.0, token=None, root_certificates=None,
+            private_key=None, certificate_chain=None):
+    """A Client of the server at `addr`; `timeout` is each call's deadline in seconds.
+
+    Access control (docs/security.md): `token` is a bearer token sent with every call.
+    With `root_certificates` the channel is TLS and the server's certificate must chain
+    to them; `private_key` and `certificate_chain` add a client certificate. Each is PEM
+    bytes or the path of a PEM file. A token is sent over TLS or to a loopback address
+    only, never in the clear across a network.
+    """
+    if root_certificates is None:
+        if private_key is not None or certificate_chain is not None:
+            raise ValueError("a client certificate needs TLS: give root_certificates too")
+        if token and not _is_loopback(addr):
+            raise ValueError(f"a bearer token goes to {addr} over TLS only: "
+                             "give root_certificates")
+        channel = grpc.insecure_channel(addr)
+    else:
+        credentials = grpc.ssl_channel_credentials(
+            _pem(root_certificates), _pem(private_key), _pem(certificate_chain))
+        channel = grpc.secure_channel(addr, credentials)
+    return Client(channel, timeout=timeout, token=token)
+
+
+def _pem(value):
+    """PEM bytes, from bytes or a file path."""
+    if value is None or isinstance(value, bytes):
+        return value
+    with open(value, "rb") as f:
+        return f.read()
+
+
+def _is_loopback(addr):
+    host = addr.rsplit(":", 1)[0]
+    return host in ("localhost", "[::1]") or host.startswith("127.")
 
 
 class Client:
     """Entente's queries as Python calls. Use as a context manager or call close()."""
 
-    def __init__(self, channel, timeout=10.0, attempts=3, backoff=0.1):
+    def __init__(self, channel, timeout=10.0, attempts=3, backoff=0.1, token=None):
         self._channel = channel
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else None
         self.timeout = timeout
         self.attempts = attempts
         self.backoff = backoff
@@ -246,8 +279,8 @@ class Client:
         for attempt in range(self.attempts):
             try:
                 if stream:
-                    return list(method(request, timeout=self.timeout))
-                return method(request, timeout=self.timeout)
+                    return list(method(request, timeout=self.timeout, metadata=self._metadata))
+                return method(request, timeout=self.timeout, metadata=self._metadata)
             except grpc.RpcError as e:
                 if e.code() == grpc.StatusCode.UNAVAILABLE and attempt + 1 < self.attempts:
                     time.sleep(self.backoff * 2 ** attempt)
