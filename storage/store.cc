@@ -13,6 +13,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -40,12 +42,14 @@ constexpr absl::string_view kMagic = "entente";
 absl::string_view View(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
 constexpr int kDeadlineCheckEvery = 256;
 
-absl::Time FromTimestamp(const Timestamp& t) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
+bool SameEntity(v1::Entity a, v1::Entity b) {
+  a.clear_update_time();
+  b.clear_update_time();
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
 }
 
-// Names under which an entity is found: its id, its name and its aliases,
-// normalized and without repeats, each with the text as written.
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> AliasEntries(const v1::Entity& entity) {
   std::vector<std::pair<std::string, std::string>> entries;
   std::set<std::string> seen;
@@ -61,13 +65,32 @@ std::vector<std::pair<std::string, std::string>> AliasEntries(const v1::Entity& 
   return entries;
 }
 
-bool SameEntity(v1::Entity a, v1::Entity b) {
-  a.clear_update_time();
-  b.clear_update_time();
-  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+void AddCounterToStats(absl::string_view name, int64_t value, StoreStats* stats) {
+  if (name == "entities") stats->entities = value;
+  if (name == "sources") stats->sources = value;
+  if (name == "facts") stats->facts = value;
+  if (name == "retracted") stats->retracted_facts = value;
+  if (value == 0) return;
+  int number = 0;
+  if (absl::ConsumePrefix(&name, "kind/") && absl::SimpleAtoi(name, &number)) {
+    stats->entities_by_kind[static_cast<v1::EntityKind>(number)] = value;
+  } else if (absl::ConsumePrefix(&name, "type/") && absl::SimpleAtoi(name, &number)) {
+    stats->facts_by_type[static_cast<v1::FactType>(number)] = value;
+  }
 }
 
-}  // namespace
+int64_t DirectoryBytes(const std::string& path) {
+  int64_t bytes = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(path, ec)) {
+    if (entry.is_regular_file(ec)) bytes += static_cast<int64_t>(entry.file_size(ec));
+  }
+  return bytes;
+}
+
+absl::Time FromTimestamp(const Timestamp& t) {
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
+}
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -240,6 +263,10 @@ absl::Status Store::Impl::Open() {
   }
   auto s = rocksdb::DB::Open(db_options, path_, descriptors, &handles_, &db_);
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", path_));
+  // A bulk load cut short (a crash, a kill) leaves the files of its
+  // unfinished run behind; RocksDB drops any it had taken in but not yet
+  // recorded. The database is locked now, so no loader is using them.
+  fs::remove_all(fs::path(path_) / kBulkLoadDirectory, ec);
   write_options_.sync = options_.sync_writes;
 
   if (created_) {
@@ -847,23 +874,9 @@ StoreStats Store::Impl::Stats() const {
   StoreStats stats;
   {
     std::lock_guard lock(counters_mu_);
-    for (const auto& [name, value] : counters_) {
-      if (name == "entities") stats.entities = value;
-      if (name == "sources") stats.sources = value;
-      if (name == "facts") stats.facts = value;
-      if (name == "retracted") stats.retracted_facts = value;
-      if (value == 0) continue;
-      if (absl::StartsWith(name, "kind/")) {
-        stats.entities_by_kind[static_cast<v1::EntityKind>(std::stoi(name.substr(5)))] = value;
-      } else if (absl::StartsWith(name, "type/")) {
-        stats.facts_by_type[static_cast<v1::FactType>(std::stoi(name.substr(5)))] = value;
-      }
-    }
+    for (const auto& [name, value] : counters_) AddCounterToStats(name, value, &stats);
   }
-  std::error_code ec;
-  for (const auto& entry : fs::recursive_directory_iterator(path_, ec)) {
-    if (entry.is_regular_file(ec)) stats.disk_bytes += static_cast<int64_t>(entry.file_size(ec));
-  }
+  stats.disk_bytes = DirectoryBytes(path_);
   stats.schema_version = schema_.version();
   stats.create_time = FromTimestamp(schema_.create_time());
   return stats;
@@ -1051,6 +1064,12 @@ absl::Status Store::ForEachEntity(const std::function<bool(const v1::Entity&)>& 
   return impl_->ForEach<v1::Entity>(kEntities, visit);
 }
 StoreStats Store::Stats() const { return impl_->Stats(); }
+absl::StatusOr<VerifyReport> Store::Verify(const VerifyOptions& options) const {
+  return impl_->Verify(options);
+}
+absl::StatusOr<CheckpointInfo> Store::Checkpoint(const std::string& dir) const {
+  return impl_->Checkpoint(dir);
+}
 void Store::SetApplyListener(ApplyListener listener) { impl_->listener_ = std::move(listener); }
 
 std::string Store::FactIdOf(const v1::Fact& fact) {

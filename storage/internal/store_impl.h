@@ -33,9 +33,21 @@ inline constexpr const char* kFamilyNames[kFamilyCount] = {
     "default",
     "entities", "sources", "facts", "log", "actor_time", "dyad_time", "type_time", "alias"};
 
+// Where a FactLoader writes a run's files before RocksDB ingests them,
+// under the database directory.
+inline constexpr char kBulkLoadDirectory[] = "bulk-load";
+
 // A RocksDB status as an absl::Status; `what` says what was being done.
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what);
 google::protobuf::Timestamp ToTimestamp(absl::Time t);
+absl::Time FromTimestamp(const google::protobuf::Timestamp& t);
+// The alias entries of an entity: (normalized text, text as written) for its
+// id, name and aliases, without repeats.
+std::vector<std::pair<std::string, std::string>> AliasEntries(const v1::Entity& entity);
+// Sets the StoreStats field that the counter `name` feeds.
+void AddCounterToStats(absl::string_view name, int64_t value, StoreStats* stats);
+// The bytes of the regular files under `path`.
+int64_t DirectoryBytes(const std::string& path);
 // Participants sorted by entity then role, claimants sorted, id cleared: the
 // order a caller lists them in does not change a fact's identity.
 void Canonicalize(v1::Fact* fact);
@@ -153,6 +165,11 @@ class Store::Impl {
   }
 
   absl::Status Open();
+  // FAILED_PRECONDITION unless path_ holds an Entente database of this
+  // schema version (opened read-only; nothing is changed).
+  absl::Status CheckExisting();
+  absl::StatusOr<VerifyReport> Verify(const VerifyOptions& options) const;  // verify.cc
+  absl::StatusOr<CheckpointInfo> Checkpoint(const std::string& dir) const;  // checkpoint.cc
   std::vector<absl::StatusOr<ApplyResult>> ApplyBatch(std::vector<v1::Mutation> mutations,
                                                       bool stop_at_first_error);
   absl::StatusOr<v1::Entity> GetEntity(absl::string_view id) const;
@@ -182,7 +199,6 @@ class Store::Impl {
  private:
   friend class FactLoader;
 
-  absl::Status CheckExisting();
   absl::Status LoadState();
   template <typename Message>
   absl::StatusOr<std::optional<Message>> Read(Family family, absl::string_view key) const;
