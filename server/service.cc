@@ -1,6 +1,8 @@
 #include "server/service.h"
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -340,11 +342,11 @@ grpc::ServerUnaryReactor* ReadService::ListFacts(grpc::CallbackServerContext* co
 
 // ---- AdminService ----
 
-grpc::Status AdminService::GetStats(grpc::ServerContext* context,
-                                    const v1::GetStatsRequest* request,
-                                    v1::GetStatsResponse* response) {
-  if (Abandoned(context)) return AbandonedStatus();
-  const storage::StoreStats stats = store_->Stats();
+namespace {
+
+// GetStats' form of the store's counts.
+void FillStats(const storage::StoreStats& stats, const std::string& db_path,
+               v1::GetStatsResponse* response) {
   response->set_entity_count(stats.entities);
   response->set_source_count(stats.sources);
   response->set_fact_count(stats.facts);
@@ -357,9 +359,58 @@ grpc::Status AdminService::GetStats(grpc::ServerContext* context,
   }
   response->set_disk_bytes(stats.disk_bytes);
   response->set_schema_version(stats.schema_version);
-  response->set_db_path(store_->path());
+  response->set_db_path(db_path);
   *response->mutable_db_create_time() =
       TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(stats.create_time));
+}
+
+// A backup directory the server may write, or INVALID_ARGUMENT naming the
+// field: absolute, and outside the database (a checkpoint inside it would
+// be taken for part of the database, and copied into later backups).
+absl::Status CheckBackupDir(const std::string& dir, const std::string& db_path) {
+  namespace fs = std::filesystem;
+  if (dir.empty()) return absl::InvalidArgumentError("dir: is empty");
+  if (!fs::path(dir).is_absolute()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "dir: \"", dir, "\" is not an absolute path (it names a directory on the server's machine)"));
+  }
+  std::error_code ec;
+  const fs::path target = fs::weakly_canonical(dir, ec);
+  const fs::path db = fs::weakly_canonical(db_path, ec);
+  if (ec) return absl::OkStatus();  // the checkpoint reports what is wrong
+  auto [db_end, target_at] = std::mismatch(db.begin(), db.end(), target.begin(), target.end());
+  if (db_end == db.end() || (std::next(db_end) == db.end() && db_end->empty())) {
+    return absl::InvalidArgumentError(absl::StrCat("dir: ", dir, " lies inside the database directory ",
+                                                   db_path, "; back up to a directory outside it"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::Status AdminService::GetStats(grpc::ServerContext* context,
+                                    const v1::GetStatsRequest* request,
+                                    v1::GetStatsResponse* response) {
+  if (Abandoned(context)) return AbandonedStatus();
+  FillStats(store_->Stats(), store_->path(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
+                                  v1::BackupResponse* response) {
+  if (auto s = CheckBackupDir(request->dir(), store_->path()); !s.ok()) return ToGrpc(s);
+  // A checkpoint cannot be interrupted: one is started only while the
+  // client still waits, and once started it completes (a client whose
+  // deadline passes meanwhile finds the directory written).
+  if (Abandoned(context)) return AbandonedStatus();
+  const absl::Time start = absl::Now();
+  auto info = store_->Checkpoint(request->dir());
+  if (!info.ok()) return ToGrpc(info.status());
+  response->set_dir(info->dir);
+  FillStats(info->stats, info->dir, response->mutable_stats());
+  response->set_log_sequence(info->log_sequence);
+  *response->mutable_elapsed() =
+      TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(absl::Now() - start));
   return grpc::Status::OK;
 }
 
