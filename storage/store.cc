@@ -899,9 +899,34 @@ absl::Time Store::create_time() const { return FromTimestamp(impl_->schema().cre
 const std::string& Store::path() const { return impl_->path_; }
 
 absl::StatusOr<ApplyResult> Store::Apply(v1::Mutation mutation) {
-  std::vector<v1::Mutation> one;
-  one.push_back(std::move(mutation));
-  return std::move(impl_->ApplyBatch(std::move(one), true).front());
+  return impl_->ApplyGrouped(std::move(mutation));
+}
+
+absl::StatusOr<ApplyResult> Store::Impl::ApplyGrouped(v1::Mutation mutation) {
+  GroupMember me;
+  me.mutation = std::move(mutation);
+  std::unique_lock lock(group_mu_);
+  group_queue_.push_back(&me);
+  // Wait to be applied by a leader, or to lead: the first in the queue
+  // leads the members behind it, who queued while the group before wrote.
+  me.woken.wait(lock, [&] { return me.result.has_value() || group_queue_.front() == &me; });
+  if (me.result.has_value()) return std::move(*me.result);
+  const size_t n = std::min(group_queue_.size(), kMaxGroup);
+  std::vector<GroupMember*> group(group_queue_.begin(), group_queue_.begin() + n);
+  lock.unlock();
+  std::vector<v1::Mutation> mutations;
+  mutations.reserve(n);
+  for (GroupMember* member : group) mutations.push_back(std::move(member->mutation));
+  // stop_at_first_error false: each member's mutation stands alone.
+  auto results = ApplyBatch(std::move(mutations), false);
+  lock.lock();
+  for (size_t i = 0; i < n; ++i) {
+    group[i]->result = std::move(results[i]);
+    group_queue_.pop_front();
+    if (i > 0) group[i]->woken.notify_one();
+  }
+  if (!group_queue_.empty()) group_queue_.front()->woken.notify_one();
+  return std::move(*me.result);
 }
 
 std::vector<absl::StatusOr<ApplyResult>> Store::ApplyBatch(std::vector<v1::Mutation> mutations,

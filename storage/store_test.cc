@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -682,6 +683,41 @@ TEST_F(StoreTest, FactLoaderRejectsWhatRecordFactRejects) {
   ASSERT_TRUE(loader.Flush().ok());
   EXPECT_EQ(loader.created(), 1);
   EXPECT_EQ(store_->Stats().facts, 1);
+}
+
+// Concurrent Apply calls are committed in groups; each call still gets its
+// own result, and a bad mutation fails alone.
+TEST_F(StoreTest, ConcurrentAppliesEachGetTheirOwnResult) {
+  AddStates();
+  constexpr int kThreads = 8;
+  constexpr int kFacts = 150;
+  std::vector<std::thread> threads;
+  std::vector<int> failures(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kFacts; ++i) {
+        const bool bad = i % 10 == 9;
+        const std::string summary = absl::StrCat("thread ", t, " fact ", i);
+        auto result = store_->RecordFact(Meeting("IRN", bad ? "XXX" : "RUS", Date(2000 + i % 20),
+                                                 summary));
+        if (bad) {
+          if (result.ok() || !absl::StrContains(result.status().message(), "\"XXX\"")) {
+            ++failures[t];
+          }
+          continue;
+        }
+        if (!result.ok() || !result->created || result->fact.fact().summary() != summary) {
+          ++failures[t];
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
+  EXPECT_EQ(store_->Stats().facts, kThreads * kFacts * 9 / 10);
+  auto report = store_->Verify();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->consistent()) << report->problems.front();
 }
 
 }  // namespace

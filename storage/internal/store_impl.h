@@ -4,6 +4,8 @@
 #define ENTENTE_STORAGE_INTERNAL_STORE_IMPL_H_
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -165,6 +167,12 @@ class Store::Impl {
   }
 
   absl::Status Open();
+  // Store::Apply: applies `mutation` alone or, when other threads are
+  // applying at the same time, together with theirs in one ApplyBatch
+  // (group commit): one WriteBatch, and with sync_writes one fsync, for the
+  // group. Each mutation of a group is validated and applied on its own, as
+  // a lone Apply would; the group only shares the write.
+  absl::StatusOr<ApplyResult> ApplyGrouped(v1::Mutation mutation);
   // FAILED_PRECONDITION unless path_ holds an Entente database of this
   // schema version (opened read-only; nothing is changed).
   absl::Status CheckExisting();
@@ -235,6 +243,19 @@ class Store::Impl {
   absl::Status CheckFact(const v1::Fact& fact) const;
 
   rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles_[f]; }
+
+  // A thread waiting in ApplyGrouped.
+  struct GroupMember {
+    v1::Mutation mutation;
+    std::optional<absl::StatusOr<ApplyResult>> result;  // set by the leader
+    std::condition_variable woken;
+  };
+  // The most mutations one group commits.
+  static constexpr size_t kMaxGroup = 256;
+  // Guards group_queue_: the members waiting, in arrival order; the first is
+  // the leader, applying the group it took from the front.
+  std::mutex group_mu_;
+  std::deque<GroupMember*> group_queue_;
 
   rocksdb::DB* db_ = nullptr;  // owned; closed and deleted by ~Impl
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
