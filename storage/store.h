@@ -247,7 +247,7 @@ class Store {
   // a retraction); no index or alias entry points to a missing or different
   // record; every entity has its alias entries; the log runs 1..N without
   // gaps; and every counter equals what the scan counts. Reads everything:
-  // time and I/O grow with the database, and memory by some 40 bytes per
+  // time and I/O grow with the database, and memory by some 150 bytes per
   // fact. Errors only when the database cannot be read.
   absl::StatusOr<VerifyReport> Verify(const VerifyOptions& options = {}) const;
 

@@ -1,11 +1,11 @@
 // Store::Verify: one pass over every column family at one snapshot, checking
 // that records, index entries, the log and the counters agree.
 //
-// Every expected index and alias entry is looked up from the record that
-// calls for it, and every stored entry is counted: keys are unique within a
-// family, so "all expected entries are there" and "the family holds as many
-// as expected" together mean the two sets are equal. Only when the counts
-// differ is the family read again to name the entries no record calls for.
+// The index entries the facts call for and those stored are compared as
+// sorted hashes of key and value, so no entry costs a lookup (a database
+// fresh from many small imports has many level-0 files, each a place a
+// lookup must try); disagreements are then looked up to name them. Alias
+// entries, one to a few per entity, are looked up from their entity.
 #include <algorithm>
 #include <array>
 #include <functional>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -47,6 +48,16 @@ struct Logged {
   uint64_t sequence;
   bool operator<(const Logged& other) const {
     return std::tie(id, sequence) < std::tie(other.id, other.sequence);
+  }
+};
+
+// An index entry a fact calls for: the hash of its key and value, and the
+// fact's ordinal in the scan.
+struct ExpectedEntry {
+  uint64_t hash;
+  uint32_t fact;
+  bool operator<(const ExpectedEntry& other) const {
+    return std::tie(hash, fact) < std::tie(other.hash, other.fact);
   }
 };
 
@@ -279,7 +290,7 @@ class Verifier {
                              " (it is stored under another id)"));
       }
       CheckReferences(fact, text);
-      if (auto s = CheckIndexEntries(fact, key, text); !s.ok()) return s;
+      ExpectIndexEntries(fact, key);
 
       if (logged.empty()) {
         Problem(absl::StrCat("fact ", text, ": no log entry records it"));
@@ -332,25 +343,17 @@ class Verifier {
     }
   }
 
-  absl::Status CheckIndexEntries(const v1::Fact& fact, absl::string_view binary_id,
-                                 const std::string& text) {
-    absl::Status status;
+  // Notes the index entries `fact` (the last of fact_ids_) calls for.
+  void ExpectIndexEntries(const v1::Fact& fact, absl::string_view binary_id) {
+    const auto ordinal = static_cast<uint32_t>(fact_ids_.size() - 1);
     ForEachIndexEntry(fact, binary_id, [&](Family family, std::string key,
                                            const std::string& value) {
-      if (!status.ok()) return;
-      ++expected_entries_[family];
-      auto stored = Get(family, key);
-      if (!stored.ok()) {
-        status = stored.status();
-      } else if (!stored->has_value()) {
-        Problem(absl::StrCat("fact ", text, ": its ", DescribeIndexKey(family, key),
-                             " is missing"));
-      } else if (**stored != value) {
-        Problem(absl::StrCat("fact ", text, ": its ", DescribeIndexKey(family, key),
-                             " holds another last day or type"));
-      }
+      expected_entries_[family].push_back({HashEntry(key, value), ordinal});
     });
-    return status;
+  }
+
+  static uint64_t HashEntry(absl::string_view key, absl::string_view value) {
+    return absl::Hash<std::pair<absl::string_view, absl::string_view>>()({key, value});
   }
 
   bool FactStored(absl::string_view id) const {
@@ -359,62 +362,95 @@ class Verifier {
   }
 
   absl::Status ScanIndexes() {
-    constexpr size_t kSuffix = 1 + 4 + keys::kFactIdBytes;
     for (Family family : {kActorTime, kDyadTime, kTypeTime}) {
-      int64_t count = 0;
-      int64_t dangling = 0;
-      auto it = Scan(family);
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        ++count;
-        const absl::string_view key = View(it->key());
-        if (key.size() < kSuffix) {
-          ++dangling;
-          Problem(absl::StrCat(kFamilyNames[family], ": a key of ", key.size(),
-                               " bytes is too short to name a fact"));
-          continue;
-        }
-        const absl::string_view id = key.substr(key.size() - keys::kFactIdBytes);
-        if (!FactStored(id)) {
-          ++dangling;
-          Problem(absl::StrCat(DescribeIndexKey(family, key), " points to fact ",
-                               keys::FactIdToText(id), ", which is not stored"));
-        }
-      }
-      if (!it->status().ok()) return FromRocks(it->status(), "scanning an index");
-      report_.index_entries += count;
-      // Every expected entry was looked up (ScanFacts), so more entries to
-      // stored facts than expected means some no fact calls for.
-      if (count - dangling > expected_entries_[family]) {
-        if (auto s = NameStrayEntries(family); !s.ok()) return s;
-      }
+      if (auto s = ScanIndex(family); !s.ok()) return s;
     }
     return absl::OkStatus();
   }
 
-  // Reports the entries of `family` that point to a stored fact which does
-  // not call for them.
-  absl::Status NameStrayEntries(Family family) {
-    auto it = Scan(family);
+  // Compares the entries of `family` with those the facts call for, as
+  // sorted hashes of key and value: no lookup per entry. Only disagreements
+  // are looked at more closely, to name them.
+  absl::Status ScanIndex(Family family) {
     constexpr size_t kSuffix = 1 + 4 + keys::kFactIdBytes;
-    v1::FactRecord record;
+    std::vector<uint64_t> stored;
+    auto it = Scan(family);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ++report_.index_entries;
+      const absl::string_view key = View(it->key());
+      if (key.size() < kSuffix) {
+        Problem(absl::StrCat(kFamilyNames[family], ": a key of ", key.size(),
+                             " bytes is too short to name a fact"));
+        continue;
+      }
+      const absl::string_view id = key.substr(key.size() - keys::kFactIdBytes);
+      if (!FactStored(id)) {
+        Problem(absl::StrCat(DescribeIndexKey(family, key), " points to fact ",
+                             keys::FactIdToText(id), ", which is not stored"));
+        continue;
+      }
+      stored.push_back(HashEntry(key, View(it->value())));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "scanning an index");
+    std::vector<ExpectedEntry> expected = std::move(expected_entries_[family]);
+    std::sort(expected.begin(), expected.end());
+    std::sort(stored.begin(), stored.end());
+    absl::flat_hash_set<uint64_t> strays;
+    absl::flat_hash_set<std::string> changed;  // keys named as holding another value
+    size_t j = 0;
+    for (const ExpectedEntry& entry : expected) {
+      for (; j < stored.size() && stored[j] < entry.hash; ++j) strays.insert(stored[j]);
+      if (j < stored.size() && stored[j] == entry.hash) {
+        ++j;
+        continue;
+      }
+      if (auto s = NameMissing(family, entry, &changed); !s.ok()) return s;
+    }
+    for (; j < stored.size(); ++j) strays.insert(stored[j]);
+    if (strays.empty()) return absl::OkStatus();
+    // Entries no fact calls for: find their keys again.
+    it = Scan(family);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const absl::string_view key = View(it->key());
-      if (key.size() < kSuffix) continue;
+      if (key.size() < kSuffix || !strays.contains(HashEntry(key, View(it->value()))) ||
+          changed.contains(key)) {
+        continue;
+      }
       const absl::string_view id = key.substr(key.size() - keys::kFactIdBytes);
-      if (!FactStored(id)) continue;
-      auto bytes = Get(kFacts, id);
-      if (!bytes.ok()) return bytes.status();
-      if (!bytes->has_value() || !record.ParseFromString(**bytes)) continue;
-      bool expected = false;
-      ForEachIndexEntry(record.fact(), id, [&](Family f, std::string k, const std::string&) {
-        expected = expected || (f == family && k == key);
-      });
-      if (!expected) {
+      if (FactStored(id)) {
         Problem(absl::StrCat(DescribeIndexKey(family, key), " points to fact ",
                              keys::FactIdToText(id), ", which does not call for it"));
       }
     }
     return FromRocks(it->status(), "scanning an index");
+  }
+
+  // Names the entry `entry` of a fact that is not in `family` as it should
+  // be: missing, or holding another value (its key goes into `changed`).
+  absl::Status NameMissing(Family family, const ExpectedEntry& entry,
+                           absl::flat_hash_set<std::string>* changed) {
+    const FactId& id = fact_ids_[entry.fact];
+    auto bytes = Get(kFacts, View(id));
+    if (!bytes.ok()) return bytes.status();
+    v1::FactRecord record;
+    if (!bytes->has_value() || !record.ParseFromString(**bytes)) return absl::OkStatus();
+    absl::Status status;
+    ForEachIndexEntry(record.fact(), View(id), [&](Family f, std::string key,
+                                                   const std::string& value) {
+      if (f != family || HashEntry(key, value) != entry.hash || !status.ok()) return;
+      auto stored = Get(family, key);
+      if (!stored.ok()) {
+        status = stored.status();
+      } else if (!stored->has_value()) {
+        Problem(absl::StrCat("fact ", Text(id), ": its ", DescribeIndexKey(family, key),
+                             " is missing"));
+      } else {
+        Problem(absl::StrCat("fact ", Text(id), ": its ", DescribeIndexKey(family, key),
+                             " holds another last day or type"));
+        changed->insert(key);
+      }
+    });
+    return status;
   }
 
   absl::Status ScanAliases() {
@@ -495,7 +531,8 @@ class Verifier {
   std::vector<Logged> logged_retractions_;
   uint64_t log_end_ = 0;
   std::vector<FactId> fact_ids_;  // in key order: sorted
-  int64_t expected_entries_[kFamilyCount] = {};
+  // By family: the hashes of the entries the facts call for.
+  std::vector<ExpectedEntry> expected_entries_[kFamilyCount];
   int64_t expected_aliases_ = 0;
 };
 

@@ -114,6 +114,19 @@ TEST_F(VerifyTest, AMissingIndexEntryIsNamedWithItsFact) {
       << absl::StrJoin(report.problems, "\n");
 }
 
+TEST_F(VerifyTest, AnIndexEntryWithAnotherValueIsNamedOnce) {
+  {
+    RawDb raw(dir_.path());
+    const std::string key = raw.FirstKey("dyad_time", keys::DyadPrefix("CHN", "IRN"));
+    ASSERT_TRUE(raw.db()->Put(rocksdb::WriteOptions(), raw.family("dyad_time"), key,
+                              keys::EncodeIndexValue({0, v1::FACT_TYPE_SANCTION})).ok());
+  }
+  const VerifyReport report = Check();
+  EXPECT_EQ(report.problem_count, 1) << absl::StrJoin(report.problems, "\n");
+  EXPECT_TRUE(Names(report, {"dyad_time entry CHN|IRN", "holds another last day or type"}))
+      << absl::StrJoin(report.problems, "\n");
+}
+
 TEST_F(VerifyTest, AWrongCounterIsNamed) {
   {
     RawDb raw(dir_.path());
