@@ -1,10 +1,12 @@
 #include "server/server.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -31,6 +33,17 @@ std::string Describe(const storage::StoreStats& stats) {
   return absl::StrFormat("%d entities, %d sources, %d facts (%d retracted), %.1f MiB on disk",
                          stats.entities, stats.sources, stats.facts, stats.retracted_facts,
                          static_cast<double>(stats.disk_bytes) / (1 << 20));
+}
+
+// fsync of a file or directory, so that what it holds (or its names)
+// outlives a power loss.
+absl::Status SyncPath(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return absl::InternalError(absl::StrCat("opening ", path, " to sync it"));
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return absl::InternalError(absl::StrCat("syncing ", path));
+  return absl::OkStatus();
 }
 
 // Blocks SIGINT and SIGTERM in this thread and every thread it starts, so
@@ -79,6 +92,38 @@ int VerifyDatabase(const std::string& path, storage::StoreOptions store_options)
   std::fputs(DescribeReport(path, *report, absl::Now() - start).c_str(), stdout);
   std::fflush(stdout);
   return report->consistent() ? 0 : 1;
+}
+
+// Seeds a database this process created. Seeding is many writes, so a
+// marker file beside the records says it has not finished: a start after a
+// crash during seeding loads the seeds again (records already there are
+// unchanged) instead of serving part of them.
+absl::Status LoadSeedsIfNew(storage::Store& store, const ServerOptions& options) {
+  namespace fs = std::filesystem;
+  const fs::path marker = fs::path(options.db_path) / "SEEDING-UNFINISHED";
+  std::error_code ec;
+  const bool unfinished = fs::exists(marker, ec);
+  if (!store.created() && !unfinished) return absl::OkStatus();
+  if (!options.load_seeds) {
+    Log(unfinished ? "the seed graph was not loaded in full (the start that created the "
+                     "database stopped during it); --no-seeds leaves it so"
+                   : "started without seeds (--no-seeds): the database is empty");
+    return absl::OkStatus();
+  }
+  if (unfinished) {
+    Log("the seed graph was not loaded in full (the start that created the database stopped "
+        "during it); loading it again");
+  } else {
+    std::ofstream(marker) << "entented is loading the seed graph into this new database\n";
+    if (auto s = SyncPath(marker.string()); !s.ok()) return s;
+    if (auto s = SyncPath(options.db_path); !s.ok()) return s;
+  }
+  auto summary = seeds::LoadSeeds(store);
+  if (!summary.ok()) return summary.status();
+  Log(absl::StrFormat("loaded the seed graph: %d sources, %d entities, %d facts",
+                      summary->sources, summary->entities, summary->facts));
+  fs::remove(marker, ec);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -132,14 +177,7 @@ absl::Status RunServer(const ServerOptions& options) {
   Log(absl::StrCat("opened ", options.db_path,
                    (*store)->created() ? " (new database)" : " (existing database)",
                    ", schema version ", storage::kSchemaVersion));
-  if ((*store)->created() && options.load_seeds) {
-    auto summary = seeds::LoadSeeds(**store);
-    if (!summary.ok()) return summary.status();
-    Log(absl::StrFormat("loaded the seed graph: %d sources, %d entities, %d facts",
-                        summary->sources, summary->entities, summary->facts));
-  } else if ((*store)->created()) {
-    Log("started without seeds (--no-seeds): the database is empty");
-  }
+  if (auto s = LoadSeedsIfNew(**store, options); !s.ok()) return s;
   Log(absl::StrCat("holds ", Describe((*store)->Stats())));
   // The graph is saved beside the database at shutdown and read back at
   // start, which is much faster than building it from every fact.
@@ -232,14 +270,9 @@ int RunImport(const ServerOptions& options) {
   Log(absl::StrCat("opened ", options.db_path,
                    (*store)->created() ? " (new database)" : " (existing database)",
                    " for import"));
-  if ((*store)->created() && options.load_seeds) {
-    auto summary = seeds::LoadSeeds(**store);
-    if (!summary.ok()) {
-      Log(std::string(summary.status().message()));
-      return 1;
-    }
-    Log(absl::StrFormat("loaded the seed graph: %d sources, %d entities, %d facts",
-                        summary->sources, summary->entities, summary->facts));
+  if (auto s = LoadSeedsIfNew(**store, options); !s.ok()) {
+    Log(std::string(s.message()));
+    return 1;
   }
   importer::ImportOptions import;
   import.format = *format;

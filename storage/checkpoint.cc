@@ -31,23 +31,6 @@ fs::path Normal(const std::string& path) {
   return normal;
 }
 
-// fsync of a file or a directory: what makes a copied file, or a new name
-// in a directory, survive a power loss.
-absl::Status SyncPath(const fs::path& path, bool directory) {
-  const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0) {
-    return absl::InternalError(
-        absl::StrCat("opening ", path.string(), " to sync it: ", std::strerror(errno)));
-  }
-  const int rc = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (rc != 0) {
-    return absl::InternalError(absl::StrCat("syncing ", path.string(), ": ", std::strerror(error)));
-  }
-  return absl::OkStatus();
-}
-
 // The counts of the database at `path`, opened read-only (its write-ahead
 // log is replayed in memory, nothing is written).
 absl::StatusOr<CheckpointInfo> ReadCheckpoint(const std::string& path) {
@@ -94,10 +77,26 @@ absl::StatusOr<CheckpointInfo> ReadCheckpoint(const std::string& path) {
 // database gets its own) and the graph image, a cache that belongs to the
 // database it was saved from.
 bool LeftOut(const std::string& name) {
-  return name == "LOCK" || absl::StartsWith(name, "LOG") || name == "graph.image";
+  return name == "LOCK" || absl::StartsWith(name, "LOG") || name == "graph.image" ||
+         name == kCreatingMarker;
 }
 
 }  // namespace
+
+absl::Status SyncPath(const fs::path& path, bool directory) {
+  const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("opening ", path.string(), " to sync it: ", std::strerror(errno)));
+  }
+  const int rc = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return absl::InternalError(absl::StrCat("syncing ", path.string(), ": ", std::strerror(error)));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<CheckpointInfo> Store::Impl::Checkpoint(const std::string& dir) const {
   if (dir.empty()) return absl::InvalidArgumentError("dir: is empty");

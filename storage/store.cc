@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -217,7 +218,21 @@ absl::Status Store::Impl::Open() {
     return absl::FailedPreconditionError(absl::StrCat(path_, " exists and is not a directory"));
   }
   const bool has_db = exists && fs::exists(fs::path(path_) / "CURRENT", ec);
-  if (has_db) {
+  // Present from the start of a creation until its schema record is
+  // written: a creation cut short (a crash, a kill) can leave a RocksDB
+  // database without all of its column families, which would never open.
+  const fs::path marker = fs::path(path_) / kCreatingMarker;
+  if (exists && fs::exists(marker, ec)) {
+    if (!options_.create_if_missing) {
+      return absl::NotFoundError(
+          absl::StrCat("no database at ", path_, " (its creation was cut short)"));
+    }
+    // Nothing in the directory was ever acknowledged to anyone: start over.
+    for (const auto& entry : fs::directory_iterator(path_, ec)) {
+      if (entry.path().filename() != kCreatingMarker) fs::remove_all(entry.path(), ec);
+    }
+    created_ = true;
+  } else if (has_db) {
     if (auto s = CheckExisting(); !s.ok()) return s;
   } else {
     if (exists && !fs::is_empty(path_, ec)) {
@@ -232,6 +247,9 @@ absl::Status Store::Impl::Open() {
       return absl::FailedPreconditionError(
           absl::StrCat("cannot create directory ", path_, ": ", ec.message()));
     }
+    std::ofstream(marker) << "an Entente database is being created here\n";
+    if (auto s = SyncPath(marker, false); !s.ok()) return s;
+    if (auto s = SyncPath(path_, true); !s.ok()) return s;
     created_ = true;
   }
 
@@ -277,6 +295,8 @@ absl::Status Store::Impl::Open() {
     sync.sync = true;
     s = db_->Put(sync, cf(kMeta), std::string(keys::kSchemaKey), schema_.SerializeAsString());
     if (!s.ok()) return FromRocks(s, "writing the schema record");
+    fs::remove(marker, ec);
+    if (auto st = SyncPath(path_, true); !st.ok()) return st;
   }
   return LoadState();
 }

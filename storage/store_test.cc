@@ -547,6 +547,32 @@ TEST(StoreOpenTest, RefusesAForeignRocksDb) {
       << store.status();
 }
 
+// A creation cut short leaves its marker and whatever RocksDB had made (here
+// a database with the default column family only); the next Open starts
+// the creation over instead of refusing the directory for ever.
+TEST(StoreOpenTest, ACreationCutShortIsStartedOver) {
+  TempDir dir;
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir.path(), &db).ok());
+    delete db;
+    std::ofstream(fs::path(dir.path()) / "CREATING") << "cut short";
+  }
+  StoreOptions existing_only;
+  existing_only.create_if_missing = false;
+  EXPECT_EQ(Store::Open(dir.path(), existing_only).status().code(), absl::StatusCode::kNotFound);
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE((*store)->created());
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "CREATING"));
+  store->reset();
+  store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_FALSE((*store)->created());
+}
+
 TEST(StoreOpenTest, RefusesANewerSchemaAndLeavesItUntouched) {
   TempDir dir;
   ASSERT_TRUE(Store::Open(dir.path()).ok());

@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """Crash test: entented killed with SIGKILL at random moments while facts stream in.
 
+First, new databases are killed while entented creates and seeds them: the next start
+must open each and finish loading the seed graph.
+
 Each cycle starts entented on the same database, checks what the previous cycle left
 (every acknowledged fact is readable, every fact of a call that did not return is either
 there or not, an Import's facts all or none, and the fact count is exactly what is known
@@ -72,10 +75,11 @@ def fact_id(fact):
 class Server:
     """One entented process on the test's database."""
 
-    def __init__(self, entented, db, log_path, sync_writes):
+    def __init__(self, entented, db, log_path, sync_writes, seeds=False):
         self.log_path = log_path
-        args = [entented, "--db", db, "--listen", "127.0.0.1:0", "--no-seeds",
-                "--drain-seconds", "0"]
+        args = [entented, "--db", db, "--listen", "127.0.0.1:0", "--drain-seconds", "0"]
+        if not seeds:
+            args.append("--no-seeds")
         if sync_writes:
             args.append("--sync-writes")
         with open(log_path, "w") as log:
@@ -320,6 +324,32 @@ def verify(entented, db):
     return time.monotonic() - start
 
 
+def seeding_phase(entented, work, rng, attempts):
+    """Kills new servers while they create and seed their database: the next start must
+    open it and finish the seed graph, whatever moment the kill hit."""
+    log = os.path.join(work, "seeding.log")
+    reference = Server(entented, os.path.join(work, "seeded"), log, False, seeds=True)
+    want = reference.admin.GetStats(admin_service_pb2.GetStatsRequest(), timeout=CALL_TIMEOUT)
+    reference.stop()
+    for attempt in range(attempts):
+        db = os.path.join(work, f"seeding{attempt}")
+        with open(log, "w") as out:
+            proc = subprocess.Popen([entented, "--db", db, "--listen", "127.0.0.1:0"],
+                                    stdout=out, stderr=out)
+        time.sleep(rng.uniform(0, 0.4))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        server = Server(entented, db, log, False, seeds=True)
+        got = server.admin.GetStats(admin_service_pb2.GetStatsRequest(), timeout=CALL_TIMEOUT)
+        server.stop()
+        for field in ("entity_count", "source_count", "fact_count"):
+            if getattr(got, field) != getattr(want, field):
+                raise Failure(f"killed while seeding, then restarted: {field} is "
+                              f"{getattr(got, field)}, a seeded database has {getattr(want, field)}")
+        verify(entented, db)
+        shutil.rmtree(db, ignore_errors=True)
+
+
 def setup(server):
     for i, eid in enumerate(ENTITIES):
         server.write.UpsertEntity(write_service_pb2.UpsertEntityRequest(entity=entity_pb2.Entity(
@@ -339,6 +369,8 @@ def main():
                         help="facts of earlier cycles read back each cycle (default 50)")
     parser.add_argument("--fresh-every", type=int, default=0,
                         help="start a new database every N cycles (default 0: never)")
+    parser.add_argument("--seeding-kills", type=int, default=3,
+                        help="new databases killed while being created and seeded (default 3)")
     parser.add_argument("--dir", default=None, help="work directory (default: a temporary one)")
     args = parser.parse_args()
     entented = os.environ.get("ENTENTED")
@@ -354,8 +386,11 @@ def main():
     ledger = None
     server = None
     db = None
-    cycle = 0
+    cycle = "seeding"
     try:
+        seeding_phase(entented, work, rng, args.seeding_kills)
+        print(f"seeding: {args.seeding_kills} databases killed while created and seeded "
+              f"started with the whole seed graph", flush=True)
         for cycle in range(args.cycles + 1):
             log = os.path.join(work, "server.log")
             if ledger is not None:

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -38,6 +39,13 @@ inline constexpr const char* kFamilyNames[kFamilyCount] = {
 // Where a FactLoader writes a run's files before RocksDB ingests them,
 // under the database directory.
 inline constexpr char kBulkLoadDirectory[] = "bulk-load";
+
+// In a database directory while the database is being created (Store::Open).
+inline constexpr char kCreatingMarker[] = "CREATING";
+
+// fsync of a file or a directory: what makes a written file, or a new name
+// in a directory, survive a power loss (checkpoint.cc).
+absl::Status SyncPath(const std::filesystem::path& path, bool directory);
 
 // A RocksDB status as an absl::Status; `what` says what was being done.
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what);
