@@ -1,12 +1,10 @@
 #include "server/server.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -33,17 +31,6 @@ std::string Describe(const storage::StoreStats& stats) {
   return absl::StrFormat("%d entities, %d sources, %d facts (%d retracted), %.1f MiB on disk",
                          stats.entities, stats.sources, stats.facts, stats.retracted_facts,
                          static_cast<double>(stats.disk_bytes) / (1 << 20));
-}
-
-// fsync of a file or directory, so that what it holds (or its names)
-// outlives a power loss.
-absl::Status SyncPath(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return absl::InternalError(absl::StrCat("opening ", path, " to sync it"));
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return absl::InternalError(absl::StrCat("syncing ", path));
-  return absl::OkStatus();
 }
 
 // Blocks SIGINT and SIGTERM in this thread and every thread it starts, so
@@ -94,36 +81,20 @@ int VerifyDatabase(const std::string& path, storage::StoreOptions store_options)
   return report->consistent() ? 0 : 1;
 }
 
-// Seeds a database this process created. Seeding is many writes, so a
-// marker file beside the records says it has not finished: a start after a
-// crash during seeding loads the seeds again (records already there are
-// unchanged) instead of serving part of them.
+// Seeds a database this process created, then marks its creation finished:
+// a crash before that (while seeding) leaves the database to be created and
+// seeded anew by the next start, never half seeded. Nothing is served
+// before.
 absl::Status LoadSeedsIfNew(storage::Store& store, const ServerOptions& options) {
-  namespace fs = std::filesystem;
-  const fs::path marker = fs::path(options.db_path) / "SEEDING-UNFINISHED";
-  std::error_code ec;
-  const bool unfinished = fs::exists(marker, ec);
-  if (!store.created() && !unfinished) return absl::OkStatus();
-  if (!options.load_seeds) {
-    Log(unfinished ? "the seed graph was not loaded in full (the start that created the "
-                     "database stopped during it); --no-seeds leaves it so"
-                   : "started without seeds (--no-seeds): the database is empty");
-    return absl::OkStatus();
+  if (store.created() && options.load_seeds) {
+    auto summary = seeds::LoadSeeds(store);
+    if (!summary.ok()) return summary.status();
+    Log(absl::StrFormat("loaded the seed graph: %d sources, %d entities, %d facts",
+                        summary->sources, summary->entities, summary->facts));
+  } else if (store.created()) {
+    Log("started without seeds (--no-seeds): the database is empty");
   }
-  if (unfinished) {
-    Log("the seed graph was not loaded in full (the start that created the database stopped "
-        "during it); loading it again");
-  } else {
-    std::ofstream(marker) << "entented is loading the seed graph into this new database\n";
-    if (auto s = SyncPath(marker.string()); !s.ok()) return s;
-    if (auto s = SyncPath(options.db_path); !s.ok()) return s;
-  }
-  auto summary = seeds::LoadSeeds(store);
-  if (!summary.ok()) return summary.status();
-  Log(absl::StrFormat("loaded the seed graph: %d sources, %d entities, %d facts",
-                      summary->sources, summary->entities, summary->facts));
-  fs::remove(marker, ec);
-  return absl::OkStatus();
+  return store.FinishCreation();
 }
 
 }  // namespace
@@ -172,7 +143,9 @@ absl::Status RunServer(const ServerOptions& options) {
   if (auto s = CheckLoopback(options.listen); !s.ok()) return s;
   const sigset_t signals = BlockTerminationSignals();
 
-  auto store = storage::Store::Open(options.db_path, options.store);
+  storage::StoreOptions store_options = options.store;
+  store_options.finish_creation_on_open = false;  // LoadSeedsIfNew finishes it
+  auto store = storage::Store::Open(options.db_path, store_options);
   if (!store.ok()) return store.status();
   Log(absl::StrCat("opened ", options.db_path,
                    (*store)->created() ? " (new database)" : " (existing database)",
@@ -262,7 +235,9 @@ int RunImport(const ServerOptions& options) {
     Log(std::string(format.status().message()));
     return 1;
   }
-  auto store = storage::Store::Open(options.db_path, options.store);
+  storage::StoreOptions store_options = options.store;
+  store_options.finish_creation_on_open = false;  // LoadSeedsIfNew finishes it
+  auto store = storage::Store::Open(options.db_path, store_options);
   if (!store.ok()) {
     Log(std::string(store.status().message()));
     return 1;

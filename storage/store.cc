@@ -218,16 +218,17 @@ absl::Status Store::Impl::Open() {
     return absl::FailedPreconditionError(absl::StrCat(path_, " exists and is not a directory"));
   }
   const bool has_db = exists && fs::exists(fs::path(path_) / "CURRENT", ec);
-  // Present from the start of a creation until its schema record is
-  // written: a creation cut short (a crash, a kill) can leave a RocksDB
-  // database without all of its column families, which would never open.
+  // Present from the start of a creation until it is finished (the schema
+  // record written, and what the creator fills in): a creation cut short (a
+  // crash, a kill) can leave a RocksDB database without all of its column
+  // families, which would never open, or without its seed graph.
   const fs::path marker = fs::path(path_) / kCreatingMarker;
   if (exists && fs::exists(marker, ec)) {
     if (!options_.create_if_missing) {
       return absl::NotFoundError(
           absl::StrCat("no database at ", path_, " (its creation was cut short)"));
     }
-    // Nothing in the directory was ever acknowledged to anyone: start over.
+    // Nothing in the directory was ever offered to anyone: start over.
     for (const auto& entry : fs::directory_iterator(path_, ec)) {
       if (entry.path().filename() != kCreatingMarker) fs::remove_all(entry.path(), ec);
     }
@@ -295,10 +296,20 @@ absl::Status Store::Impl::Open() {
     sync.sync = true;
     s = db_->Put(sync, cf(kMeta), std::string(keys::kSchemaKey), schema_.SerializeAsString());
     if (!s.ok()) return FromRocks(s, "writing the schema record");
-    fs::remove(marker, ec);
-    if (auto st = SyncPath(path_, true); !st.ok()) return st;
   }
-  return LoadState();
+  if (auto st = LoadState(); !st.ok()) return st;
+  return options_.finish_creation_on_open ? FinishCreation() : absl::OkStatus();
+}
+
+absl::Status Store::Impl::FinishCreation() {
+  if (!created_) return absl::OkStatus();
+  std::error_code ec;
+  const fs::path marker = fs::path(path_) / kCreatingMarker;
+  if (!fs::exists(marker, ec)) return absl::OkStatus();
+  if (!fs::remove(marker, ec) || ec) {
+    return absl::InternalError(absl::StrCat("removing ", marker.string(), ": ", ec.message()));
+  }
+  return SyncPath(path_, true);
 }
 
 absl::Status Store::Impl::LoadState() {
@@ -915,6 +926,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
 }
 
 bool Store::created() const { return impl_->created_; }
+absl::Status Store::FinishCreation() { return impl_->FinishCreation(); }
 absl::Time Store::create_time() const { return FromTimestamp(impl_->schema().create_time()); }
 const std::string& Store::path() const { return impl_->path_; }
 

@@ -56,6 +56,11 @@ struct StoreOptions {
   // index and block search (a timeline reads every fact it returns). 0 turns
   // it off. Default: 0.
   size_t row_cache_bytes = 0;
+  // A database Open creates counts as made once Open returns. false: only
+  // once FinishCreation is called, and until then a crash leaves it to be
+  // created anew by the next Open — for a caller that fills a new database
+  // (the seed graph) before anyone may use it. Default: true.
+  bool finish_creation_on_open = true;
   // Source of record times; tests substitute a fixed clock. Default: now.
   std::function<absl::Time()> clock;
 };
@@ -166,8 +171,13 @@ class Store {
   // Flushes and closes the database.
   ~Store();
 
-  // True when Open created the database (it held nothing before).
+  // True when Open created the database (it held nothing before, or only
+  // a creation that was never finished).
   bool created() const;
+  // Marks the database this Open created as made (see
+  // StoreOptions::finish_creation_on_open): from now on a crash leaves it
+  // as it is. Does nothing for a database made before.
+  absl::Status FinishCreation();
   // When this database was created: it tells one database from another.
   absl::Time create_time() const;
   const std::string& path() const;

@@ -573,6 +573,30 @@ TEST(StoreOpenTest, ACreationCutShortIsStartedOver) {
   EXPECT_FALSE((*store)->created());
 }
 
+// A creator that fills a new database first (the seed graph) finishes its
+// creation itself; until it does, the next Open starts over.
+TEST(StoreOpenTest, AnUnfinishedCreationIsStartedOverUntilFinished) {
+  TempDir dir;
+  StoreOptions options;
+  options.finish_creation_on_open = false;
+  {
+    auto store = Store::Open(dir.path(), options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->UpsertEntity(State("IRN", "Iran")).ok());
+  }  // closed before FinishCreation, as a crash would leave it
+  auto store = Store::Open(dir.path(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE((*store)->created());
+  EXPECT_EQ((*store)->Stats().entities, 0);
+  ASSERT_TRUE((*store)->UpsertEntity(State("IRN", "Iran")).ok());
+  ASSERT_TRUE((*store)->FinishCreation().ok());
+  store->reset();
+  store = Store::Open(dir.path(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_FALSE((*store)->created());
+  EXPECT_EQ((*store)->Stats().entities, 1);
+}
+
 TEST(StoreOpenTest, RefusesANewerSchemaAndLeavesItUntouched) {
   TempDir dir;
   ASSERT_TRUE(Store::Open(dir.path()).ok());

@@ -175,6 +175,7 @@ class Store::Impl {
   }
 
   absl::Status Open();
+  absl::Status FinishCreation();
   // Store::Apply: applies `mutation` alone or, when other threads are
   // applying at the same time, together with theirs in one ApplyBatch
   // (group commit): one WriteBatch, and with sync_writes one fsync, for the
