@@ -183,5 +183,32 @@ TEST(BackupTest, BadDirectoriesAreRefusedNamingTheField) {
   EXPECT_TRUE(absl::StrContains(run.stderr_text, "--db DIR is required")) << run.stderr_text;
 }
 
+TEST(BackupTest, TheBackupCommandPrintsTheCountsAndExitsWithTheOutcome) {
+  TempDir dir;
+  ServerProcess server(dir.path() + "/db");
+  ASSERT_TRUE(server.ok()) << server.log();
+  auto stats = client::Client::Connect(server.address())->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  const std::string backup = dir.path() + "/backup";
+  RunResult run = RunProgram(ENTENTE_CLI_PATH, {"--server", server.address(), "backup", backup},
+                             dir.path() + "/1.log");
+  EXPECT_EQ(run.exit_status, 0) << run.stderr_text;
+  EXPECT_TRUE(absl::StrContains(
+      run.stdout_text, absl::StrCat("backed up to ", backup, " in ")))
+      << run.stdout_text;
+  EXPECT_TRUE(absl::StrContains(run.stdout_text, absl::StrCat(stats->fact_count(), " facts")))
+      << run.stdout_text;
+  EXPECT_TRUE(absl::StrContains(run.stdout_text, "entented --restore " + backup + " --db NEWDIR"))
+      << run.stdout_text;
+  run = RunProgram(ENTENTE_CLI_PATH, {"--server", server.address(), "backup", backup},
+                   dir.path() + "/2.log");
+  EXPECT_EQ(run.exit_status, 1);
+  EXPECT_TRUE(absl::StrContains(run.stderr_text, "ALREADY_EXISTS: dir: " + backup))
+      << run.stderr_text;
+  run = RunProgram(ENTENTE_CLI_PATH, {"--server", server.address(), "backup"},
+                   dir.path() + "/3.log");
+  EXPECT_EQ(run.exit_status, 2) << run.stderr_text;
+}
+
 }  // namespace
 }  // namespace entente::testing
