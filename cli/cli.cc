@@ -230,7 +230,8 @@ int RunCommand(Session& session, const Command& command, const Args& args) {
 const std::vector<Command>& Commands() {
   static const auto* const kCommands = new std::vector<Command>{
       TimelineCommand(), PathCommand(),  NeighborsCommand(), ResolveCommand(), ShowCommand(),
-      SnapshotCommand(), DiffCommand(),  ImportCommand(),    StatsCommand(),   HelpCommand()};
+      SnapshotCommand(), DiffCommand(),  ImportCommand(),    StatsCommand(),   BackupCommand(),
+      HelpCommand()};
   return *kCommands;
 }
 

@@ -22,6 +22,7 @@ Command SnapshotCommand();   // relationship_commands.cc
 Command DiffCommand();       // relationship_commands.cc
 Command ImportCommand();     // import_command.cc
 Command StatsCommand();      // stats_command.cc
+Command BackupCommand();     // backup_command.cc
 
 // --export graphml|dot FILE, for the commands whose result is a graph
 // (export_flag.cc).

@@ -260,6 +260,20 @@ absl::StatusOr<v1::GetStatsResponse> Client::GetStats() {
   return response;
 }
 
+absl::StatusOr<v1::BackupResponse> Client::Backup(const std::string& dir) {
+  v1::BackupRequest request;
+  request.set_dir(dir);
+  v1::BackupResponse response;
+  // Not retried: an attempt whose answer was lost may have written `dir`,
+  // and a second would then fail with ALREADY_EXISTS.
+  if (auto s = Call([&](auto* c) { return admin_->Backup(c, request, &response); },
+                    options_.timeout, 1);
+      !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
 absl::StatusOr<v1::ImportResponse> Client::Import(const std::string& path,
                                                   const ImportOptions& options) {
   std::ifstream in(path, std::ios::binary);

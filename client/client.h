@@ -104,6 +104,9 @@ class Client {
   absl::StatusOr<v1::RetractFactResponse> RetractFact(const std::string& fact_id,
                                                       const std::string& reason);
   absl::StatusOr<v1::GetStatsResponse> GetStats();
+  // AdminService.Backup into `dir`, a new directory on the server's machine.
+  // Not retried on UNAVAILABLE (the directory may have been written).
+  absl::StatusOr<v1::BackupResponse> Backup(const std::string& dir);
 
   // Streams the file at `path` to WriteService.Import in chunks and returns
   // the server's summary; errors name the file as `path`. A file that

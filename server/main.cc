@@ -15,6 +15,8 @@ constexpr char kUsage[] =
     "                [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--tokens FILE]\n"
     "       entented --db DIR --import FILE [--import-format tsv|csv|jsonl] [--strict]\n"
     "                [--source-id ID] [--no-seeds]\n"
+    "       entented --db DIR --verify\n"
+    "       entented --restore BACKUP --db NEWDIR\n"
     "\n"
     "Serves an Entente knowledge graph over gRPC, or imports a file into it\n"
     "offline (docs/import.md).\n"
@@ -41,6 +43,10 @@ constexpr char kUsage[] =
     "  --strict            stop the import at the first bad line (default: report\n"
     "                      bad lines and import the rest)\n"
     "  --source-id ID      the source the imported facts cite (default: FILE's name)\n"
+    "  --verify            check that the database's records, indexes, log and\n"
+    "                      counters agree, print the report and exit (0: they do)\n"
+    "  --restore BACKUP    copy a backup (entente backup DIR) into the new or empty\n"
+    "                      --db NEWDIR, verify it and exit; then serve NEWDIR\n"
     "\n"
     "Access control (docs/security.md); without both TLS and --tokens, entented\n"
     "listens on loopback only:\n"
@@ -133,6 +139,11 @@ int main(int argc, char** argv) {
       options.import_format = value;
     } else if (arg == "--strict" && !has_value) {
       options.import_strict = true;
+    } else if (arg == "--verify" && !has_value) {
+      options.verify = true;
+    } else if (arg == "--restore") {
+      if (!take_value() || value.empty()) return UsageError("--restore needs a backup directory");
+      options.restore_from = value;
     } else if (arg == "--source-id") {
       if (!take_value() || value.empty()) return UsageError("--source-id needs an id");
       options.import_source_id = value;
@@ -146,6 +157,11 @@ int main(int argc, char** argv) {
        !options.import_source_id.empty())) {
     return UsageError("--import-format, --strict and --source-id go with --import FILE");
   }
+  if (options.verify + !options.restore_from.empty() + !options.import_path.empty() > 1) {
+    return UsageError("--verify, --restore and --import exclude one another");
+  }
+  if (options.verify) return entente::server::RunVerify(options);
+  if (!options.restore_from.empty()) return entente::server::RunRestore(options);
   if (!options.import_path.empty()) return entente::server::RunImport(options);
   const absl::Status status = entente::server::RunServer(options);
   if (!status.ok()) {

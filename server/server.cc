@@ -45,7 +45,82 @@ sigset_t BlockTerminationSignals() {
   return signals;
 }
 
+// The report of Store::Verify as `entented --verify` prints it.
+std::string DescribeReport(const std::string& path, const storage::VerifyReport& report,
+                           absl::Duration elapsed) {
+  std::string text = absl::StrFormat(
+      "%s: %s: %d entities, %d sources, %d facts (%d retracted), %d index entries, "
+      "%d alias entries, %d log entries; checked in %.2f s\n",
+      path, report.consistent() ? "consistent" : "NOT CONSISTENT", report.entities,
+      report.sources, report.facts, report.retracted_facts, report.index_entries,
+      report.alias_entries, report.log_entries, absl::ToDoubleSeconds(elapsed));
+  for (const auto& problem : report.problems) absl::StrAppend(&text, "  ", problem, "\n");
+  if (report.problem_count > static_cast<int64_t>(report.problems.size())) {
+    absl::StrAppend(&text, "  ... and ",
+                    report.problem_count - static_cast<int64_t>(report.problems.size()),
+                    " more problems\n");
+  }
+  return text;
+}
+
+// Opens the existing database at `path` and verifies it; the exit status.
+int VerifyDatabase(const std::string& path, storage::StoreOptions store_options) {
+  store_options.create_if_missing = false;
+  auto store = storage::Store::Open(path, store_options);
+  if (!store.ok()) {
+    Log(std::string(store.status().message()));
+    return 1;
+  }
+  const absl::Time start = absl::Now();
+  auto report = (*store)->Verify();
+  if (!report.ok()) {
+    Log(absl::StrCat("verifying ", path, " failed: ", report.status().message()));
+    return 1;
+  }
+  std::fputs(DescribeReport(path, *report, absl::Now() - start).c_str(), stdout);
+  std::fflush(stdout);
+  return report->consistent() ? 0 : 1;
+}
+
+// Seeds a database this process created, then marks its creation finished:
+// a crash before that (while seeding) leaves the database to be created and
+// seeded anew by the next start, never half seeded. Nothing is served
+// before.
+absl::Status LoadSeedsIfNew(storage::Store& store, const ServerOptions& options) {
+  if (store.created() && options.load_seeds) {
+    auto summary = seeds::LoadSeeds(store);
+    if (!summary.ok()) return summary.status();
+    Log(absl::StrFormat("loaded the seed graph: %d sources, %d entities, %d facts",
+                        summary->sources, summary->entities, summary->facts));
+  } else if (store.created()) {
+    Log("started without seeds (--no-seeds): the database is empty");
+  }
+  return store.FinishCreation();
+}
+
 }  // namespace
+
+int RunVerify(const ServerOptions& options) {
+  return VerifyDatabase(options.db_path, options.store);
+}
+
+int RunRestore(const ServerOptions& options) {
+  const absl::Time start = absl::Now();
+  auto restored = storage::Store::RestoreCheckpoint(options.restore_from, options.db_path);
+  if (!restored.ok()) {
+    Log(absl::StrCat("restore failed: ", restored.status().message()));
+    return 1;
+  }
+  Log(absl::StrFormat("restored %s into %s in %.2f s: %s, log sequence %d", options.restore_from,
+                      options.db_path, absl::ToDoubleSeconds(absl::Now() - start),
+                      Describe(restored->stats), restored->log_sequence));
+  const int status = VerifyDatabase(options.db_path, options.store);
+  if (status != 0) {
+    Log(absl::StrCat("the restored database at ", options.db_path,
+                     " is not consistent; it is left there for inspection"));
+  }
+  return status;
+}
 
 absl::Status CheckLoopback(const std::string& address) {
   const size_t colon = address.rfind(':');
@@ -76,19 +151,14 @@ absl::Status RunServer(const ServerOptions& options) {
   auto credentials = MakeServerCredentials(options, Log);
   if (!credentials.ok()) return credentials.status();
 
-  auto store = storage::Store::Open(options.db_path, options.store);
+  storage::StoreOptions store_options = options.store;
+  store_options.finish_creation_on_open = false;  // LoadSeedsIfNew finishes it
+  auto store = storage::Store::Open(options.db_path, store_options);
   if (!store.ok()) return store.status();
   Log(absl::StrCat("opened ", options.db_path,
                    (*store)->created() ? " (new database)" : " (existing database)",
                    ", schema version ", storage::kSchemaVersion));
-  if ((*store)->created() && options.load_seeds) {
-    auto summary = seeds::LoadSeeds(**store);
-    if (!summary.ok()) return summary.status();
-    Log(absl::StrFormat("loaded the seed graph: %d sources, %d entities, %d facts",
-                        summary->sources, summary->entities, summary->facts));
-  } else if ((*store)->created()) {
-    Log("started without seeds (--no-seeds): the database is empty");
-  }
+  if (auto s = LoadSeedsIfNew(**store, options); !s.ok()) return s;
   Log(absl::StrCat("holds ", Describe((*store)->Stats())));
   // The graph is saved beside the database at shutdown and read back at
   // start, which is much faster than building it from every fact.
@@ -173,7 +243,9 @@ int RunImport(const ServerOptions& options) {
     Log(std::string(format.status().message()));
     return 1;
   }
-  auto store = storage::Store::Open(options.db_path, options.store);
+  storage::StoreOptions store_options = options.store;
+  store_options.finish_creation_on_open = false;  // LoadSeedsIfNew finishes it
+  auto store = storage::Store::Open(options.db_path, store_options);
   if (!store.ok()) {
     Log(std::string(store.status().message()));
     return 1;
@@ -181,14 +253,9 @@ int RunImport(const ServerOptions& options) {
   Log(absl::StrCat("opened ", options.db_path,
                    (*store)->created() ? " (new database)" : " (existing database)",
                    " for import"));
-  if ((*store)->created() && options.load_seeds) {
-    auto summary = seeds::LoadSeeds(**store);
-    if (!summary.ok()) {
-      Log(std::string(summary.status().message()));
-      return 1;
-    }
-    Log(absl::StrFormat("loaded the seed graph: %d sources, %d entities, %d facts",
-                        summary->sources, summary->entities, summary->facts));
+  if (auto s = LoadSeedsIfNew(**store, options); !s.ok()) {
+    Log(std::string(s.message()));
+    return 1;
   }
   importer::ImportOptions import;
   import.format = *format;

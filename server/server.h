@@ -58,6 +58,14 @@ struct ServerOptions {
   bool import_strict = false;
   // Source id the imported facts name. Default: empty, the file's name.
   std::string import_source_id;
+
+  // `--verify`: RunVerify checks the database at db_path and returns
+  // instead of serving. Default: false.
+  bool verify = false;
+  // `--restore DIR`: RunRestore copies the backup DIR (AdminService.Backup)
+  // into db_path, which must be absent or empty, verifies the copy and
+  // returns instead of serving. Default: empty.
+  std::string restore_from;
 };
 
 // Runs the server until a termination signal; returns the first error that
@@ -69,6 +77,19 @@ absl::Status RunServer(const ServerOptions& options);
 // returns the process exit status: 0 when every line was imported, 1 when
 // lines were rejected, a strict import stopped, or the import failed.
 int RunImport(const ServerOptions& options);
+
+// Opens the existing database at options.db_path (recovering it after a
+// crash, as a start would), runs Store::Verify and prints the report to
+// stdout. Returns the exit status: 0 consistent, 1 not, or the database
+// could not be opened or read.
+int RunVerify(const ServerOptions& options);
+
+// Restores options.restore_from into options.db_path
+// (Store::RestoreCheckpoint), opens and verifies the copy, and says what it
+// holds on stderr. Returns the exit status: 0 restored and consistent, 1
+// otherwise (a restored copy that fails verification is left for
+// inspection).
+int RunRestore(const ServerOptions& options);
 
 // OK when `address` is a loopback host:port ("127.0.0.1:50051",
 // "[::1]:0", "localhost:7000"); the error says what allows other addresses.

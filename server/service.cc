@@ -1,7 +1,11 @@
 #include "server/service.h"
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -111,43 +115,68 @@ grpc::Status WriteService::RecordFacts(grpc::ServerContext* context,
                                        grpc::ServerReader<v1::RecordFactsRequest>* reader,
                                        v1::RecordFactsResponse* response) {
   const PublishOnExit publish_on_exit(published_);
-  v1::RecordFactsRequest request;
+  // Facts are applied in batches (one WriteBatch, and with --sync-writes one
+  // fsync, per batch): nothing of a stream is acknowledged before it ends,
+  // so a crash within a batch breaks no promise, and a fact's own write is
+  // still all or nothing.
+  constexpr size_t kBatch = 256;
+  std::vector<v1::Mutation> batch;
   bool strict = false;
-  int64_t index = 0;
+  int64_t index = 0;  // messages whose result is counted
+  // Counts one message's result; a status to end the call with, or nullopt.
+  auto settle = [&](const absl::Status& status, bool created) -> std::optional<grpc::Status> {
+    ++index;
+    if (status.ok() && created) response->set_created(response->created() + 1);
+    if (status.ok() && !created) response->set_unchanged(response->unchanged() + 1);
+    if (index % limits_.stream_publish_every == 0) published_();
+    if (status.ok()) return std::nullopt;
+    if (status.code() != absl::StatusCode::kInvalidArgument) return ToGrpc(status);
+    if (strict) {
+      return Invalid(absl::StrCat("message ", index - 1, ": ", status.message(),
+                                  " (strict: stopped here; ", response->created(),
+                                  " created and ", response->unchanged(), " unchanged before it)"));
+    }
+    response->set_rejected(response->rejected() + 1);
+    if (response->rejections_size() < limits_.max_reported_rejections) {
+      auto* rejection = response->add_rejections();
+      rejection->set_index(index - 1);
+      rejection->set_error(std::string(status.message()));
+    }
+    return std::nullopt;
+  };
+  auto flush = [&]() -> std::optional<grpc::Status> {
+    if (batch.empty()) return std::nullopt;
+    auto results = store_->ApplyBatch(std::move(batch), strict);
+    batch.clear();
+    for (auto& result : results) {
+      if (auto end = settle(result.status(), result.ok() && result->created)) return end;
+    }
+    return std::nullopt;
+  };
+  v1::RecordFactsRequest request;
+  int64_t received = 0;
   while (reader->Read(&request)) {
     if (Abandoned(context)) return AbandonedStatus();
-    if (index == 0) strict = request.strict();
-    if (index >= limits_.max_stream_facts) {
+    if (received == 0) strict = request.strict();
+    if (received >= limits_.max_stream_facts) {
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                           absl::StrCat("a RecordFacts stream may carry at most ",
                                        limits_.max_stream_facts, " facts; split the input"));
     }
-    response->set_received(response->received() + 1);
-    absl::Status status = absl::InvalidArgumentError("fact: is missing");
-    if (request.has_fact()) {
-      auto result = store_->RecordFact(request.fact());
-      status = result.status();
-      if (result.ok() && result->created) response->set_created(response->created() + 1);
-      if (result.ok() && !result->created) response->set_unchanged(response->unchanged() + 1);
+    ++received;
+    response->set_received(received);
+    if (!request.has_fact()) {
+      if (auto end = flush()) return *end;
+      if (auto end = settle(absl::InvalidArgumentError("fact: is missing"), false)) return *end;
+      continue;
     }
-    ++index;
-    if (index % limits_.stream_publish_every == 0) published_();
-    if (!status.ok()) {
-      if (status.code() != absl::StatusCode::kInvalidArgument) return ToGrpc(status);
-      if (strict) {
-        return Invalid(absl::StrCat("message ", index - 1, ": ", status.message(),
-                                    " (strict: stopped here; ", response->created(),
-                                    " created and ", response->unchanged(),
-                                    " unchanged before it)"));
-      }
-      response->set_rejected(response->rejected() + 1);
-      if (response->rejections_size() < limits_.max_reported_rejections) {
-        auto* rejection = response->add_rejections();
-        rejection->set_index(index - 1);
-        rejection->set_error(std::string(status.message()));
-      }
+    batch.emplace_back();
+    batch.back().set_allocated_record_fact(request.release_fact());
+    if (batch.size() == kBatch) {
+      if (auto end = flush()) return *end;
     }
   }
+  if (auto end = flush()) return *end;
   return grpc::Status::OK;
 }
 
@@ -340,11 +369,11 @@ grpc::ServerUnaryReactor* ReadService::ListFacts(grpc::CallbackServerContext* co
 
 // ---- AdminService ----
 
-grpc::Status AdminService::GetStats(grpc::ServerContext* context,
-                                    const v1::GetStatsRequest* request,
-                                    v1::GetStatsResponse* response) {
-  if (Abandoned(context)) return AbandonedStatus();
-  const storage::StoreStats stats = store_->Stats();
+namespace {
+
+// GetStats' form of the store's counts.
+void FillStats(const storage::StoreStats& stats, const std::string& db_path,
+               v1::GetStatsResponse* response) {
   response->set_entity_count(stats.entities);
   response->set_source_count(stats.sources);
   response->set_fact_count(stats.facts);
@@ -357,9 +386,58 @@ grpc::Status AdminService::GetStats(grpc::ServerContext* context,
   }
   response->set_disk_bytes(stats.disk_bytes);
   response->set_schema_version(stats.schema_version);
-  response->set_db_path(store_->path());
+  response->set_db_path(db_path);
   *response->mutable_db_create_time() =
       TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(stats.create_time));
+}
+
+// A backup directory the server may write, or INVALID_ARGUMENT naming the
+// field: absolute, and outside the database (a checkpoint inside it would
+// be taken for part of the database, and copied into later backups).
+absl::Status CheckBackupDir(const std::string& dir, const std::string& db_path) {
+  namespace fs = std::filesystem;
+  if (dir.empty()) return absl::InvalidArgumentError("dir: is empty");
+  if (!fs::path(dir).is_absolute()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "dir: \"", dir, "\" is not an absolute path (it names a directory on the server's machine)"));
+  }
+  std::error_code ec;
+  const fs::path target = fs::weakly_canonical(dir, ec);
+  const fs::path db = fs::weakly_canonical(db_path, ec);
+  if (ec) return absl::OkStatus();  // the checkpoint reports what is wrong
+  auto [db_end, target_at] = std::mismatch(db.begin(), db.end(), target.begin(), target.end());
+  if (db_end == db.end() || (std::next(db_end) == db.end() && db_end->empty())) {
+    return absl::InvalidArgumentError(absl::StrCat("dir: ", dir, " lies inside the database directory ",
+                                                   db_path, "; back up to a directory outside it"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::Status AdminService::GetStats(grpc::ServerContext* context,
+                                    const v1::GetStatsRequest* request,
+                                    v1::GetStatsResponse* response) {
+  if (Abandoned(context)) return AbandonedStatus();
+  FillStats(store_->Stats(), store_->path(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
+                                  v1::BackupResponse* response) {
+  if (auto s = CheckBackupDir(request->dir(), store_->path()); !s.ok()) return ToGrpc(s);
+  // A checkpoint cannot be interrupted: one is started only while the
+  // client still waits, and once started it completes (a client whose
+  // deadline passes meanwhile finds the directory written).
+  if (Abandoned(context)) return AbandonedStatus();
+  const absl::Time start = absl::Now();
+  auto info = store_->Checkpoint(request->dir());
+  if (!info.ok()) return ToGrpc(info.status());
+  response->set_dir(info->dir);
+  FillStats(info->stats, info->dir, response->mutable_stats());
+  response->set_log_sequence(info->log_sequence);
+  *response->mutable_elapsed() =
+      TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(absl::Now() - start));
   return grpc::Status::OK;
 }
 

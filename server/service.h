@@ -147,6 +147,11 @@ class AdminService final : public v1::AdminService::Service {
   explicit AdminService(const storage::Store* store) : store_(store) {}
   grpc::Status GetStats(grpc::ServerContext* context, const v1::GetStatsRequest* request,
                         v1::GetStatsResponse* response) override;
+  // A checkpoint of the store in request.dir (Store::Checkpoint). Refuses,
+  // with INVALID_ARGUMENT naming `dir`, an empty or relative path or one
+  // inside the database directory; ALREADY_EXISTS when it exists.
+  grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
+                      v1::BackupResponse* response) override;
 
  private:
   const storage::Store* store_;

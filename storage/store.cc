@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -13,6 +14,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -40,12 +43,14 @@ constexpr absl::string_view kMagic = "entente";
 absl::string_view View(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
 constexpr int kDeadlineCheckEvery = 256;
 
-absl::Time FromTimestamp(const Timestamp& t) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
+bool SameEntity(v1::Entity a, v1::Entity b) {
+  a.clear_update_time();
+  b.clear_update_time();
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
 }
 
-// Names under which an entity is found: its id, its name and its aliases,
-// normalized and without repeats, each with the text as written.
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> AliasEntries(const v1::Entity& entity) {
   std::vector<std::pair<std::string, std::string>> entries;
   std::set<std::string> seen;
@@ -61,13 +66,32 @@ std::vector<std::pair<std::string, std::string>> AliasEntries(const v1::Entity& 
   return entries;
 }
 
-bool SameEntity(v1::Entity a, v1::Entity b) {
-  a.clear_update_time();
-  b.clear_update_time();
-  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+void AddCounterToStats(absl::string_view name, int64_t value, StoreStats* stats) {
+  if (name == "entities") stats->entities = value;
+  if (name == "sources") stats->sources = value;
+  if (name == "facts") stats->facts = value;
+  if (name == "retracted") stats->retracted_facts = value;
+  if (value == 0) return;
+  int number = 0;
+  if (absl::ConsumePrefix(&name, "kind/") && absl::SimpleAtoi(name, &number)) {
+    stats->entities_by_kind[static_cast<v1::EntityKind>(number)] = value;
+  } else if (absl::ConsumePrefix(&name, "type/") && absl::SimpleAtoi(name, &number)) {
+    stats->facts_by_type[static_cast<v1::FactType>(number)] = value;
+  }
 }
 
-}  // namespace
+int64_t DirectoryBytes(const std::string& path) {
+  int64_t bytes = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(path, ec)) {
+    if (entry.is_regular_file(ec)) bytes += static_cast<int64_t>(entry.file_size(ec));
+  }
+  return bytes;
+}
+
+absl::Time FromTimestamp(const Timestamp& t) {
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
+}
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -194,7 +218,22 @@ absl::Status Store::Impl::Open() {
     return absl::FailedPreconditionError(absl::StrCat(path_, " exists and is not a directory"));
   }
   const bool has_db = exists && fs::exists(fs::path(path_) / "CURRENT", ec);
-  if (has_db) {
+  // Present from the start of a creation until it is finished (the schema
+  // record written, and what the creator fills in): a creation cut short (a
+  // crash, a kill) can leave a RocksDB database without all of its column
+  // families, which would never open, or without its seed graph.
+  const fs::path marker = fs::path(path_) / kCreatingMarker;
+  if (exists && fs::exists(marker, ec)) {
+    if (!options_.create_if_missing) {
+      return absl::NotFoundError(
+          absl::StrCat("no database at ", path_, " (its creation was cut short)"));
+    }
+    // Nothing in the directory was ever offered to anyone: start over.
+    for (const auto& entry : fs::directory_iterator(path_, ec)) {
+      if (entry.path().filename() != kCreatingMarker) fs::remove_all(entry.path(), ec);
+    }
+    created_ = true;
+  } else if (has_db) {
     if (auto s = CheckExisting(); !s.ok()) return s;
   } else {
     if (exists && !fs::is_empty(path_, ec)) {
@@ -209,6 +248,9 @@ absl::Status Store::Impl::Open() {
       return absl::FailedPreconditionError(
           absl::StrCat("cannot create directory ", path_, ": ", ec.message()));
     }
+    std::ofstream(marker) << "an Entente database is being created here\n";
+    if (auto s = SyncPath(marker, false); !s.ok()) return s;
+    if (auto s = SyncPath(path_, true); !s.ok()) return s;
     created_ = true;
   }
 
@@ -240,6 +282,10 @@ absl::Status Store::Impl::Open() {
   }
   auto s = rocksdb::DB::Open(db_options, path_, descriptors, &handles_, &db_);
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", path_));
+  // A bulk load cut short (a crash, a kill) leaves the files of its
+  // unfinished run behind; RocksDB drops any it had taken in but not yet
+  // recorded. The database is locked now, so no loader is using them.
+  fs::remove_all(fs::path(path_) / kBulkLoadDirectory, ec);
   write_options_.sync = options_.sync_writes;
 
   if (created_) {
@@ -251,7 +297,19 @@ absl::Status Store::Impl::Open() {
     s = db_->Put(sync, cf(kMeta), std::string(keys::kSchemaKey), schema_.SerializeAsString());
     if (!s.ok()) return FromRocks(s, "writing the schema record");
   }
-  return LoadState();
+  if (auto st = LoadState(); !st.ok()) return st;
+  return options_.finish_creation_on_open ? FinishCreation() : absl::OkStatus();
+}
+
+absl::Status Store::Impl::FinishCreation() {
+  if (!created_) return absl::OkStatus();
+  std::error_code ec;
+  const fs::path marker = fs::path(path_) / kCreatingMarker;
+  if (!fs::exists(marker, ec)) return absl::OkStatus();
+  if (!fs::remove(marker, ec) || ec) {
+    return absl::InternalError(absl::StrCat("removing ", marker.string(), ": ", ec.message()));
+  }
+  return SyncPath(path_, true);
 }
 
 absl::Status Store::Impl::LoadState() {
@@ -847,23 +905,9 @@ StoreStats Store::Impl::Stats() const {
   StoreStats stats;
   {
     std::lock_guard lock(counters_mu_);
-    for (const auto& [name, value] : counters_) {
-      if (name == "entities") stats.entities = value;
-      if (name == "sources") stats.sources = value;
-      if (name == "facts") stats.facts = value;
-      if (name == "retracted") stats.retracted_facts = value;
-      if (value == 0) continue;
-      if (absl::StartsWith(name, "kind/")) {
-        stats.entities_by_kind[static_cast<v1::EntityKind>(std::stoi(name.substr(5)))] = value;
-      } else if (absl::StartsWith(name, "type/")) {
-        stats.facts_by_type[static_cast<v1::FactType>(std::stoi(name.substr(5)))] = value;
-      }
-    }
+    for (const auto& [name, value] : counters_) AddCounterToStats(name, value, &stats);
   }
-  std::error_code ec;
-  for (const auto& entry : fs::recursive_directory_iterator(path_, ec)) {
-    if (entry.is_regular_file(ec)) stats.disk_bytes += static_cast<int64_t>(entry.file_size(ec));
-  }
+  stats.disk_bytes = DirectoryBytes(path_);
   stats.schema_version = schema_.version();
   stats.create_time = FromTimestamp(schema_.create_time());
   return stats;
@@ -882,13 +926,39 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
 }
 
 bool Store::created() const { return impl_->created_; }
+absl::Status Store::FinishCreation() { return impl_->FinishCreation(); }
 absl::Time Store::create_time() const { return FromTimestamp(impl_->schema().create_time()); }
 const std::string& Store::path() const { return impl_->path_; }
 
 absl::StatusOr<ApplyResult> Store::Apply(v1::Mutation mutation) {
-  std::vector<v1::Mutation> one;
-  one.push_back(std::move(mutation));
-  return std::move(impl_->ApplyBatch(std::move(one), true).front());
+  return impl_->ApplyGrouped(std::move(mutation));
+}
+
+absl::StatusOr<ApplyResult> Store::Impl::ApplyGrouped(v1::Mutation mutation) {
+  GroupMember me;
+  me.mutation = std::move(mutation);
+  std::unique_lock lock(group_mu_);
+  group_queue_.push_back(&me);
+  // Wait to be applied by a leader, or to lead: the first in the queue
+  // leads the members behind it, who queued while the group before wrote.
+  me.woken.wait(lock, [&] { return me.result.has_value() || group_queue_.front() == &me; });
+  if (me.result.has_value()) return std::move(*me.result);
+  const size_t n = std::min(group_queue_.size(), kMaxGroup);
+  std::vector<GroupMember*> group(group_queue_.begin(), group_queue_.begin() + n);
+  lock.unlock();
+  std::vector<v1::Mutation> mutations;
+  mutations.reserve(n);
+  for (GroupMember* member : group) mutations.push_back(std::move(member->mutation));
+  // stop_at_first_error false: each member's mutation stands alone.
+  auto results = ApplyBatch(std::move(mutations), false);
+  lock.lock();
+  for (size_t i = 0; i < n; ++i) {
+    group[i]->result = std::move(results[i]);
+    group_queue_.pop_front();
+    if (i > 0) group[i]->woken.notify_one();
+  }
+  if (!group_queue_.empty()) group_queue_.front()->woken.notify_one();
+  return std::move(*me.result);
 }
 
 std::vector<absl::StatusOr<ApplyResult>> Store::ApplyBatch(std::vector<v1::Mutation> mutations,
@@ -1051,6 +1121,12 @@ absl::Status Store::ForEachEntity(const std::function<bool(const v1::Entity&)>& 
   return impl_->ForEach<v1::Entity>(kEntities, visit);
 }
 StoreStats Store::Stats() const { return impl_->Stats(); }
+absl::StatusOr<VerifyReport> Store::Verify(const VerifyOptions& options) const {
+  return impl_->Verify(options);
+}
+absl::StatusOr<CheckpointInfo> Store::Checkpoint(const std::string& dir) const {
+  return impl_->Checkpoint(dir);
+}
 void Store::SetApplyListener(ApplyListener listener) { impl_->listener_ = std::move(listener); }
 
 std::string Store::FactIdOf(const v1::Fact& fact) {

@@ -56,6 +56,11 @@ struct StoreOptions {
   // index and block search (a timeline reads every fact it returns). 0 turns
   // it off. Default: 0.
   size_t row_cache_bytes = 0;
+  // A database Open creates counts as made once Open returns. false: only
+  // once FinishCreation is called, and until then a crash leaves it to be
+  // created anew by the next Open — for a caller that fills a new database
+  // (the seed graph) before anyone may use it. Default: true.
+  bool finish_creation_on_open = true;
   // Source of record times; tests substitute a fixed clock. Default: now.
   std::function<absl::Time()> clock;
 };
@@ -116,6 +121,42 @@ struct StoreStats {
   absl::Time create_time;
 };
 
+// What Store::Verify found. Read failures are errors of Verify itself; a
+// report holds the disagreements between records, indexes, log and
+// counters.
+struct VerifyReport {
+  // What the scan counted.
+  int64_t entities = 0;
+  int64_t sources = 0;
+  int64_t facts = 0;
+  int64_t retracted_facts = 0;
+  int64_t index_entries = 0;  // actor_time, dyad_time and type_time together
+  int64_t alias_entries = 0;
+  int64_t log_entries = 0;
+  // The first VerifyOptions::max_problems disagreements, in the order found,
+  // each naming the record, index entry, log entry or counter at fault.
+  std::vector<std::string> problems;
+  // All of them, listed or not.
+  int64_t problem_count = 0;
+  bool consistent() const { return problem_count == 0; }
+};
+
+struct VerifyOptions {
+  // Disagreements listed in the report (all are counted). Default: 20.
+  size_t max_problems = 20;
+};
+
+// What Store::Checkpoint wrote.
+struct CheckpointInfo {
+  std::string dir;
+  // The checkpoint's counts (read back from it, not from the live store, so
+  // they are those of the moment it was taken); disk_bytes is the size of
+  // its files and create_time that of the database it copies.
+  StoreStats stats;
+  // The log sequence of the last mutation the checkpoint holds.
+  uint64_t log_sequence = 0;
+};
+
 class Store {
  public:
   // Opens (or creates) the database in directory `path`. Fails with
@@ -130,8 +171,13 @@ class Store {
   // Flushes and closes the database.
   ~Store();
 
-  // True when Open created the database (it held nothing before).
+  // True when Open created the database (it held nothing before, or only
+  // a creation that was never finished).
   bool created() const;
+  // Marks the database this Open created as made (see
+  // StoreOptions::finish_creation_on_open): from now on a crash leaves it
+  // as it is. Does nothing for a database made before.
+  absl::Status FinishCreation();
   // When this database was created: it tells one database from another.
   absl::Time create_time() const;
   const std::string& path() const;
@@ -203,6 +249,35 @@ class Store {
       const std::function<bool(uint64_t, const v1::Mutation&)>& visit) const;
 
   StoreStats Stats() const;
+
+  // Checks that the store agrees with itself, reading one consistent
+  // snapshot (writes may go on): every fact record is stored under its
+  // content-derived id, names stored entities and source, and has exactly
+  // its actor, dyad and type index entries and one log entry (one more for
+  // a retraction); no index or alias entry points to a missing or different
+  // record; every entity has its alias entries; the log runs 1..N without
+  // gaps; and every counter equals what the scan counts. Reads everything:
+  // time and I/O grow with the database, and memory by some 150 bytes per
+  // fact. Errors only when the database cannot be read.
+  absl::StatusOr<VerifyReport> Verify(const VerifyOptions& options = {}) const;
+
+  // Writes a consistent copy of the database as it is at one moment into
+  // the new directory `dir` (a RocksDB checkpoint: table files hard-linked
+  // when `dir` is on the same filesystem, copied otherwise; the rest
+  // copied), while writes go on. `dir` must not exist (ALREADY_EXISTS) and
+  // its parent must (FAILED_PRECONDITION); both name the path. Open the
+  // copy with Store::Open, or restore it with RestoreCheckpoint. The graph
+  // image is not copied (it is a cache, rebuilt from the facts).
+  absl::StatusOr<CheckpointInfo> Checkpoint(const std::string& dir) const;
+
+  // Copies the checkpoint `checkpoint_dir` into `path`, which must be
+  // absent or an empty directory (FAILED_PRECONDITION otherwise, naming
+  // it), syncing every file, and returns the checkpoint's counts. Fails with
+  // FAILED_PRECONDITION, copying nothing, when `checkpoint_dir` holds no
+  // Entente database of this schema version. A copy cut short leaves no
+  // CURRENT file, so Open refuses it rather than serving half a database.
+  static absl::StatusOr<CheckpointInfo> RestoreCheckpoint(const std::string& checkpoint_dir,
+                                                          const std::string& path);
 
   // Called after every mutation that changed the store, in apply order, on
   // the writing thread and under the write lock (keep it short). Lets an

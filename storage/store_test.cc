@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -546,6 +547,56 @@ TEST(StoreOpenTest, RefusesAForeignRocksDb) {
       << store.status();
 }
 
+// A creation cut short leaves its marker and whatever RocksDB had made (here
+// a database with the default column family only); the next Open starts
+// the creation over instead of refusing the directory for ever.
+TEST(StoreOpenTest, ACreationCutShortIsStartedOver) {
+  TempDir dir;
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir.path(), &db).ok());
+    delete db;
+    std::ofstream(fs::path(dir.path()) / "CREATING") << "cut short";
+  }
+  StoreOptions existing_only;
+  existing_only.create_if_missing = false;
+  EXPECT_EQ(Store::Open(dir.path(), existing_only).status().code(), absl::StatusCode::kNotFound);
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE((*store)->created());
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "CREATING"));
+  store->reset();
+  store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_FALSE((*store)->created());
+}
+
+// A creator that fills a new database first (the seed graph) finishes its
+// creation itself; until it does, the next Open starts over.
+TEST(StoreOpenTest, AnUnfinishedCreationIsStartedOverUntilFinished) {
+  TempDir dir;
+  StoreOptions options;
+  options.finish_creation_on_open = false;
+  {
+    auto store = Store::Open(dir.path(), options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->UpsertEntity(State("IRN", "Iran")).ok());
+  }  // closed before FinishCreation, as a crash would leave it
+  auto store = Store::Open(dir.path(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE((*store)->created());
+  EXPECT_EQ((*store)->Stats().entities, 0);
+  ASSERT_TRUE((*store)->UpsertEntity(State("IRN", "Iran")).ok());
+  ASSERT_TRUE((*store)->FinishCreation().ok());
+  store->reset();
+  store = Store::Open(dir.path(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_FALSE((*store)->created());
+  EXPECT_EQ((*store)->Stats().entities, 1);
+}
+
 TEST(StoreOpenTest, RefusesANewerSchemaAndLeavesItUntouched) {
   TempDir dir;
   ASSERT_TRUE(Store::Open(dir.path()).ok());
@@ -682,6 +733,41 @@ TEST_F(StoreTest, FactLoaderRejectsWhatRecordFactRejects) {
   ASSERT_TRUE(loader.Flush().ok());
   EXPECT_EQ(loader.created(), 1);
   EXPECT_EQ(store_->Stats().facts, 1);
+}
+
+// Concurrent Apply calls are committed in groups; each call still gets its
+// own result, and a bad mutation fails alone.
+TEST_F(StoreTest, ConcurrentAppliesEachGetTheirOwnResult) {
+  AddStates();
+  constexpr int kThreads = 8;
+  constexpr int kFacts = 150;
+  std::vector<std::thread> threads;
+  std::vector<int> failures(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kFacts; ++i) {
+        const bool bad = i % 10 == 9;
+        const std::string summary = absl::StrCat("thread ", t, " fact ", i);
+        auto result = store_->RecordFact(Meeting("IRN", bad ? "XXX" : "RUS", Date(2000 + i % 20),
+                                                 summary));
+        if (bad) {
+          if (result.ok() || !absl::StrContains(result.status().message(), "\"XXX\"")) {
+            ++failures[t];
+          }
+          continue;
+        }
+        if (!result.ok() || !result->created || result->fact.fact().summary() != summary) {
+          ++failures[t];
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
+  EXPECT_EQ(store_->Stats().facts, kThreads * kFacts * 9 / 10);
+  auto report = store_->Verify();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->consistent()) << report->problems.front();
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 #define ENTENTE_STORAGE_INTERNAL_STORE_IMPL_H_
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -33,9 +36,28 @@ inline constexpr const char* kFamilyNames[kFamilyCount] = {
     "default",
     "entities", "sources", "facts", "log", "actor_time", "dyad_time", "type_time", "alias"};
 
+// Where a FactLoader writes a run's files before RocksDB ingests them,
+// under the database directory.
+inline constexpr char kBulkLoadDirectory[] = "bulk-load";
+
+// In a database directory while the database is being created (Store::Open).
+inline constexpr char kCreatingMarker[] = "CREATING";
+
+// fsync of a file or a directory: what makes a written file, or a new name
+// in a directory, survive a power loss (checkpoint.cc).
+absl::Status SyncPath(const std::filesystem::path& path, bool directory);
+
 // A RocksDB status as an absl::Status; `what` says what was being done.
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what);
 google::protobuf::Timestamp ToTimestamp(absl::Time t);
+absl::Time FromTimestamp(const google::protobuf::Timestamp& t);
+// The alias entries of an entity: (normalized text, text as written) for its
+// id, name and aliases, without repeats.
+std::vector<std::pair<std::string, std::string>> AliasEntries(const v1::Entity& entity);
+// Sets the StoreStats field that the counter `name` feeds.
+void AddCounterToStats(absl::string_view name, int64_t value, StoreStats* stats);
+// The bytes of the regular files under `path`.
+int64_t DirectoryBytes(const std::string& path);
 // Participants sorted by entity then role, claimants sorted, id cleared: the
 // order a caller lists them in does not change a fact's identity.
 void Canonicalize(v1::Fact* fact);
@@ -153,6 +175,18 @@ class Store::Impl {
   }
 
   absl::Status Open();
+  absl::Status FinishCreation();
+  // Store::Apply: applies `mutation` alone or, when other threads are
+  // applying at the same time, together with theirs in one ApplyBatch
+  // (group commit): one WriteBatch, and with sync_writes one fsync, for the
+  // group. Each mutation of a group is validated and applied on its own, as
+  // a lone Apply would; the group only shares the write.
+  absl::StatusOr<ApplyResult> ApplyGrouped(v1::Mutation mutation);
+  // FAILED_PRECONDITION unless path_ holds an Entente database of this
+  // schema version (opened read-only; nothing is changed).
+  absl::Status CheckExisting();
+  absl::StatusOr<VerifyReport> Verify(const VerifyOptions& options) const;  // verify.cc
+  absl::StatusOr<CheckpointInfo> Checkpoint(const std::string& dir) const;  // checkpoint.cc
   std::vector<absl::StatusOr<ApplyResult>> ApplyBatch(std::vector<v1::Mutation> mutations,
                                                       bool stop_at_first_error);
   absl::StatusOr<v1::Entity> GetEntity(absl::string_view id) const;
@@ -182,7 +216,6 @@ class Store::Impl {
  private:
   friend class FactLoader;
 
-  absl::Status CheckExisting();
   absl::Status LoadState();
   template <typename Message>
   absl::StatusOr<std::optional<Message>> Read(Family family, absl::string_view key) const;
@@ -219,6 +252,19 @@ class Store::Impl {
   absl::Status CheckFact(const v1::Fact& fact) const;
 
   rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles_[f]; }
+
+  // A thread waiting in ApplyGrouped.
+  struct GroupMember {
+    v1::Mutation mutation;
+    std::optional<absl::StatusOr<ApplyResult>> result;  // set by the leader
+    std::condition_variable woken;
+  };
+  // The most mutations one group commits.
+  static constexpr size_t kMaxGroup = 256;
+  // Guards group_queue_: the members waiting, in arrival order; the first is
+  // the leader, applying the group it took from the front.
+  std::mutex group_mu_;
+  std::deque<GroupMember*> group_queue_;
 
   rocksdb::DB* db_ = nullptr;  // owned; closed and deleted by ~Impl
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
