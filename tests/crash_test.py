@@ -429,7 +429,7 @@ def main():
         if server is not None:
             server.kill()
         print(f"crash_test: FAILED in cycle {cycle} (seed {seed}): {failure}\n"
-              f"crash_test: the database is kept in {db}", flush=True)
+              f"crash_test: the work directory {work} is kept (database {db})", flush=True)
         return 1
     finally:
         if server is not None and server.proc.poll() is None:
