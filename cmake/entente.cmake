@@ -36,9 +36,9 @@ function(entente_proto_library name)
 endfunction()
 
 # entente_fast_malloc(TARGET): links jemalloc into an executable when it was
-# found and the build has no sanitizers.
+# found and the build has no sanitizers (they bring their own allocator).
 function(entente_fast_malloc target)
-  if(JEMALLOC_FOUND AND NOT ENTENTE_SANITIZE)
+  if(JEMALLOC_FOUND AND NOT ENTENTE_SANITIZE AND NOT ENTENTE_TSAN)
     target_link_libraries(${target} PRIVATE PkgConfig::JEMALLOC)
   endif()
 endfunction()
