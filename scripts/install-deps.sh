@@ -8,6 +8,7 @@ packages=(
   librocksdb-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libboost-graph-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libjemalloc-dev libedit-dev openssl
+  clang libclang-rt-14-dev  # libFuzzer, for the fuzz targets (scripts/fuzz.sh)
   python3 python3-grpcio python3-protobuf python3-pytest python3-pandas
   python3-nbclient python3-nbformat python3-ipykernel python3-matplotlib python3-networkx
 )
