@@ -33,7 +33,8 @@ generator's outputs, the server log) go to --out (default BUILD/soak/DATE-TIME).
 
 Exit status: 0 when nothing unexpected happened; 1 when a call failed unexpectedly, an
 expected refusal did not come, the counts disagree, the server died, did not stop
-cleanly or its database did not verify; 2 a usage or setup error; 130 interrupted.
+cleanly or its database did not verify; 2 a usage or setup error; 77 no events file
+(skipped); 130 interrupted.
 Everything it started is stopped and the temporary directory removed in every case.
 """
 
@@ -47,6 +48,7 @@ import random
 import shlex
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,6 +67,10 @@ class SetupError(Exception):
     pass
 
 
+class MissingEvents(SetupError):
+    pass
+
+
 def parse_args(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     p = argparse.ArgumentParser(
@@ -75,6 +81,8 @@ def parse_args(argv):
     p.add_argument("--events", default=os.path.join(here, "..", "..", "shared", "data", "icews14",
                                                     "events.tsv"),
                    help="ICEWS events file to load and query (default ../shared/data/icews14/events.tsv)")
+    p.add_argument("--limit", type=int, default=0,
+                   help="use only the first N events (a quick run; default all)")
     p.add_argument("--clients", type=int, default=4, help="entente_load_gen clients (default 4)")
     p.add_argument("--chunk", type=float, default=60, help="seconds per entente_load_gen run (default 60)")
     p.add_argument("--write-rate", type=float, default=10, help="write calls per second (default 10)")
@@ -196,6 +204,7 @@ class Soak:
             "graph_bench": os.path.join(self.build, "bench", "entente_graph_bench"),
         }
         self.events_path = os.path.abspath(args.events)
+        self.events_label = self.events_path
         self.rng = random.Random(args.seed)
         self.stop = threading.Event()      # the load phase is over (or must end now)
         self.sampler_stop = threading.Event()
@@ -263,7 +272,7 @@ class Soak:
         if not os.path.exists(stubs):
             raise SetupError(f"missing {stubs}: the build generates the Python stubs")
         if not os.path.exists(self.events_path):
-            raise SetupError(f"missing {self.events_path} (--events)")
+            raise MissingEvents(f"SKIPPED: no events file {self.events_path} (--events)")
 
     def load_database(self):
         db = os.path.join(self.work, "db")
@@ -548,7 +557,7 @@ class Soak:
                     ok = (r.rejected == bad and r.facts_created + r.unchanged == good
                           and (not repeat or r.facts_created == 0))
                     self.tally.add("import (repeat)" if repeat else "import (new lines)",
-                                   f"ok ({bad} lines rejected)" if ok else "UNEXPECTED counts",
+                                   f"ok ({bad} bad lines rejected)" if ok else "UNEXPECTED counts",
                                    time.monotonic() - started,
                                    None if ok else f"created {r.facts_created}, unchanged {r.unchanged}, "
                                    f"rejected {r.rejected} of {good} good and {bad} bad lines: "
@@ -587,6 +596,15 @@ class Soak:
         self.work = tempfile.mkdtemp(prefix="entente_soak.")
         os.makedirs(os.path.join(self.work, "backups"))
         print(f"soak: results in {self.out}; work directory {self.work}", flush=True)
+        if self.a.limit > 0:  # the database and the queries must come from the same events
+            limited = os.path.join(self.work, "events.tsv")
+            with open(self.events_path, encoding="utf-8") as f, open(limited, "w", encoding="utf-8") as out:
+                for n, line in enumerate(f):
+                    if n > self.a.limit:
+                        break
+                    out.write(line)
+            self.events_label = f"the first {self.a.limit} events of {self.events_path}"
+            self.events_path = limited
         self.pairs = [e for e in read_events(self.events_path) if actor_id(e[0]) != actor_id(e[2])]
         from entente.v1 import fact_pb2, source_pb2, write_service_pb2
         self.fact_types = [fact_pb2.FACT_TYPE_CALL, fact_pb2.FACT_TYPE_MEETING, fact_pb2.FACT_TYPE_STATEMENT]
@@ -748,7 +766,7 @@ class Soak:
         timed = sum(c["seconds"] for c in chunks)
         requests = sum(c["requests"] for c in chunks)
         say(f"Soak test: {time.strftime('%Y-%m-%d %H:%M %Z')}, {self.load_seconds:.0f} s of load "
-            f"(asked {a.seconds:g} s; warm-up {a.warmup:g} s), events {self.events_path}")
+            f"(asked {a.seconds:g} s; warm-up {a.warmup:g} s), {self.events_label}")
         say(f"  database: {self.stats_start.fact_count} facts, {self.stats_start.entity_count} entities at start; "
             f"server: entented {' '.join(shlex.split(a.server_args)) or '(default options)'}, pid {self.server.pid}")
         say(f"  machine: {os.cpu_count()} cores; load average (1 min) {self.load_start[0]:.2f} at start, "
@@ -796,13 +814,13 @@ class Soak:
             others = sorted((c["machine_busy_cpu_seconds"] - c["client_cpu_seconds"] - c["server_cpu_seconds"])
                             / c["seconds"] for c in chunks if c["seconds"] > 0)
             say(f"  all: {requests} requests, {requests / timed if timed else 0:.0f}/s; per run "
-                f"{qps[0]:.0f} / {percentile(qps, 0.5):.0f} / {qps[-1]:.0f} per s (min/median/max), "
-                f"p99 {p99[0]:.2f} / {percentile(p99, 0.5):.2f} / {p99[-1]:.2f} ms")
+                f"{qps[0]:.0f} / {statistics.median(qps):.0f} / {qps[-1]:.0f} per s (min/median/max), "
+                f"p99 {p99[0]:.2f} / {statistics.median(p99):.2f} / {p99[-1]:.2f} ms")
             say(f"  errors by status: {dict(codes) or 'none'}; in warm-up calls: "
                 f"{sum(c['warmup_errors'] for c in chunks)}")
             say(f"  server {sum(c['server_cpu_seconds'] for c in chunks) / timed:.2f} cores, load_gen "
                 f"{sum(c['client_cpu_seconds'] for c in chunks) / timed:.2f}, others on the machine "
-                f"(this script included) median {percentile(others, 0.5):.2f}, max {others[-1]:.2f}")
+                f"(this script included) median {statistics.median(others):.2f}, max {others[-1]:.2f}")
         say("")
         say("Writes and admin calls (this script, Python gRPC):")
         say(f"  {'call':<26}{'calls':>7}{'p50 ms':>9}{'p99 ms':>9}  outcomes")
@@ -835,7 +853,7 @@ class Soak:
             f.write(text + "\n")
         summary = {
             "seconds": self.load_seconds, "warmup": a.warmup, "clients": a.clients,
-            "write_rate": a.write_rate, "events": self.events_path,
+            "write_rate": a.write_rate, "events": self.events_label,
             "rss_mib": {"before_load": mib(idle[-1][2]["VmRSS"]) if idle else None,
                         "after_warmup": mib(base[2]["VmRSS"]), "end": mib(end[0]["VmRSS"]),
                         "max": mib(peak[2]["VmRSS"]), "growth": growth,
@@ -885,7 +903,7 @@ def main(argv):
         return 130
     except SetupError as e:
         print(f"soak: {e}", file=sys.stderr, flush=True)
-        return 2
+        return 77 if isinstance(e, MissingEvents) else 2
     finally:
         soak.cleanup()
 
