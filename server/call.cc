@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/time/clock.h"
+#include "server/status.h"
 
 namespace entente::server {
 
@@ -22,7 +23,7 @@ grpc::Status AbandonedStatus() {
 }
 
 grpc::Status Invalid(const std::string& message) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, BoundedMessage(message));
 }
 
 }  // namespace entente::server

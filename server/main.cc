@@ -30,6 +30,9 @@ constexpr char kUsage[] =
     "                      (survives power loss; slower). Without it a write\n"
     "                      survives a crash of the process, not of the machine.\n"
     "  --max-message-bytes N  largest request accepted (default 4194304)\n"
+    "  --limit NAME=N      set one of the limits below (repeatable): requests\n"
+    "                      over them are refused with INVALID_ARGUMENT or\n"
+    "                      RESOURCE_EXHAUSTED naming the field\n"
     "  --drain-seconds N   at SIGINT/SIGTERM, how long in-flight calls may run\n"
     "                      before they are cancelled (default 5)\n"
     "  --block-cache-mb N  RocksDB block cache for reads, in MiB (default 64);\n"
@@ -61,10 +64,16 @@ constexpr char kUsage[] =
     "                      with too low a role PERMISSION_DENIED. Tokens are never\n"
     "                      logged.\n"
     "\n"
-    "  --help              show this text\n";
+    "  --help              show this text\n"
+    "\n"
+    "Limits (--limit NAME=N; the defaults):\n";
+
+std::string Usage() {
+  return kUsage + entente::server::DescribeLimits(entente::server::ServiceLimits());
+}
 
 int UsageError(const std::string& message) {
-  std::fprintf(stderr, "entented: %s\n\n%s", message.c_str(), kUsage);
+  std::fprintf(stderr, "entented: %s\n\n%s", message.c_str(), Usage().c_str());
   return 2;
 }
 
@@ -88,7 +97,7 @@ int main(int argc, char** argv) {
       return true;
     };
     if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
+      std::fputs(Usage().c_str(), stdout);
       return 0;
     } else if (arg == "--db") {
       if (!take_value()) return UsageError("--db needs a directory");
@@ -106,6 +115,11 @@ int main(int argc, char** argv) {
         return UsageError("--max-message-bytes needs a number of bytes >= 1024");
       }
       options.max_message_bytes = bytes;
+    } else if (arg == "--limit") {
+      if (!take_value()) return UsageError("--limit needs NAME=N");
+      if (auto s = entente::server::SetLimit(value, &options.limits); !s.ok()) {
+        return UsageError(std::string(s.message()));
+      }
     } else if (arg == "--drain-seconds") {
       int seconds = 0;
       if (!take_value() || !absl::SimpleAtoi(value, &seconds) || seconds < 0 || seconds > 3600) {
@@ -152,6 +166,9 @@ int main(int argc, char** argv) {
     }
   }
   if (options.db_path.empty()) return UsageError("--db DIR is required");
+  if (options.limits.default_page_size > options.limits.max_page_size) {
+    return UsageError("--limit default_page_size: is larger than max_page_size");
+  }
   if (options.import_path.empty() &&
       (options.import_strict || !options.import_format.empty() ||
        !options.import_source_id.empty())) {

@@ -365,159 +365,171 @@ class TimelineWriter final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
 }  // namespace
 
-grpc::ServerUnaryReactor* QueryService::GetNeighborhood(grpc::CallbackServerContext* context,
-                                                        const v1::GetNeighborhoodRequest* request,
-                                                        v1::GetNeighborhoodResponse* response) {
-  return RunUnary(context, [&]() -> grpc::Status {
-    const auto snapshot = graph_->snapshot();
-    graph::NeighborhoodQuery query;
-    if (request->entity_ids().empty()) return Invalid("entity_ids: is empty");
-    if (request->entity_ids_size() > limits_.max_seeds) {
-      return Invalid(absl::StrCat("entity_ids: has ", request->entity_ids_size(),
-                                  " entries; the limit is ", limits_.max_seeds));
-    }
-    for (int i = 0; i < request->entity_ids_size(); ++i) {
-      Vertex v;
-      if (auto s =
-              Lookup(*snapshot, request->entity_ids(i), absl::StrCat("entity_ids[", i, "]"), &v);
-          !s.ok()) {
-        return s;
-      }
-      query.seeds.push_back(v);
-    }
-    if (request->hops() < 1 || request->hops() > limits_.max_hops) {
-      return Invalid(absl::StrCat("hops: ", request->hops(), " is outside 1..", limits_.max_hops));
-    }
-    query.hops = request->hops();
-    if (auto s = ToFilter(request->filter(), &query.filter); !s.ok()) return s;
-    int32_t limit, max_facts;
-    if (auto s = Bounded(request->limit(), 100, 1, limits_.max_neighbors, "limit", &limit);
-        !s.ok()) {
-      return s;
-    }
-    if (auto s = Bounded(request->max_facts(), 1000, 1, limits_.max_result_facts, "max_facts",
-                         &max_facts);
-        !s.ok()) {
-      return s;
-    }
-    query.limit = static_cast<size_t>(limit);
-    query.max_facts = static_cast<size_t>(max_facts);
-    query.deadline = DeadlineOf(context);
-    auto result = graph::Neighborhood(*snapshot, query);
-    if (!result.ok()) return ToGrpc(result.status());
-    std::vector<std::string> ids;
-    ids.reserve(result->neighbors.size());
-    for (const auto& n : result->neighbors) ids.emplace_back(snapshot->id(n.vertex));
-    auto entities = store_->GetEntities(ids);  // for the names: one batched read
-    for (size_t i = 0; i < ids.size(); ++i) {
-      const auto& n = result->neighbors[i];
-      auto* out = response->add_neighbors();
-      out->set_entity_id(std::move(ids[i]));
-      out->set_kind(snapshot->kind(n.vertex));
-      out->set_distance(n.distance);
-      out->set_fact_count(n.fact_count);
-      if (entities.ok() && (*entities)[i]) {
-        out->set_name(std::move(*(*entities)[i]->mutable_name()));
-      }
-    }
-    // Each edge reads its fact's FactInfo, most often a cache miss (the fact
-    // table is tens of MiB): ask for the next few while converting one.
-    constexpr size_t kPrefetchAhead = 8;
-    const auto& connections = result->connections;
-    for (size_t i = 0; i < connections.size(); ++i) {
-      if (i + kPrefetchAhead < connections.size()) {
-        __builtin_prefetch(&snapshot->fact(connections[i + kPrefetchAhead].fact));
-      }
-      const auto& c = connections[i];
-      *response->add_facts() = Edge(*snapshot, c.from, c.to, c.fact);
-    }
-    response->set_reached_count(static_cast<int64_t>(result->reached));
-    response->set_facts_truncated(result->facts_truncated);
-    return grpc::Status::OK;
-  });
+QueryService::QueryService(const graph::LiveGraph* graph, const storage::Store* store,
+                           const ServiceLimits& limits)
+    : RawService("entente.v1.QueryService"), graph_(graph), store_(store), limits_(limits) {
+  ServeCallbackUnary<v1::GetNeighborhoodRequest, v1::GetNeighborhoodResponse>(
+      "GetNeighborhood",
+      [this](auto* c, auto* q, auto* r) { return AnswerGetNeighborhood(c, q, r); });
+  ServeCallbackUnary<v1::FindPathsRequest, v1::FindPathsResponse>(
+      "FindPaths", [this](auto* c, auto* q, auto* r) { return AnswerFindPaths(c, q, r); });
+  ServeCallbackUnary<v1::GetRelationshipStateRequest, v1::GetRelationshipStateResponse>(
+      "GetRelationshipState",
+      [this](auto* c, auto* q, auto* r) { return AnswerGetRelationshipState(c, q, r); });
+  ServeCallbackUnary<v1::DiffRelationshipRequest, v1::DiffRelationshipResponse>(
+      "DiffRelationship",
+      [this](auto* c, auto* q, auto* r) { return AnswerDiffRelationship(c, q, r); });
 }
 
-grpc::ServerUnaryReactor* QueryService::FindPaths(grpc::CallbackServerContext* context,
+grpc::Status QueryService::AnswerGetNeighborhood(grpc::CallbackServerContext* context,
+                                                        const v1::GetNeighborhoodRequest* request,
+                                                        v1::GetNeighborhoodResponse* response) {
+  const auto snapshot = graph_->snapshot();
+  graph::NeighborhoodQuery query;
+  if (request->entity_ids().empty()) return Invalid("entity_ids: is empty");
+  if (request->entity_ids_size() > limits_.max_seeds) {
+    return Invalid(absl::StrCat("entity_ids: has ", request->entity_ids_size(),
+                                " entries; the limit is ", limits_.max_seeds));
+  }
+  for (int i = 0; i < request->entity_ids_size(); ++i) {
+    Vertex v;
+    if (auto s =
+            Lookup(*snapshot, request->entity_ids(i), absl::StrCat("entity_ids[", i, "]"), &v);
+        !s.ok()) {
+      return s;
+    }
+    query.seeds.push_back(v);
+  }
+  if (request->hops() < 1 || request->hops() > limits_.max_hops) {
+    return Invalid(absl::StrCat("hops: ", request->hops(), " is outside 1..", limits_.max_hops));
+  }
+  query.hops = request->hops();
+  if (auto s = ToFilter(request->filter(), &query.filter); !s.ok()) return s;
+  int32_t limit, max_facts;
+  if (auto s = Bounded(request->limit(), 100, 1, limits_.max_neighbors, "limit", &limit);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Bounded(request->max_facts(), 1000, 1, limits_.max_result_facts, "max_facts",
+                       &max_facts);
+      !s.ok()) {
+    return s;
+  }
+  query.limit = static_cast<size_t>(limit);
+  query.max_facts = static_cast<size_t>(max_facts);
+  query.deadline = DeadlineOf(context);
+  auto result = graph::Neighborhood(*snapshot, query);
+  if (!result.ok()) return ToGrpc(result.status());
+  std::vector<std::string> ids;
+  ids.reserve(result->neighbors.size());
+  for (const auto& n : result->neighbors) ids.emplace_back(snapshot->id(n.vertex));
+  auto entities = store_->GetEntities(ids);  // for the names: one batched read
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const auto& n = result->neighbors[i];
+    auto* out = response->add_neighbors();
+    out->set_entity_id(std::move(ids[i]));
+    out->set_kind(snapshot->kind(n.vertex));
+    out->set_distance(n.distance);
+    out->set_fact_count(n.fact_count);
+    if (entities.ok() && (*entities)[i]) {
+      out->set_name(std::move(*(*entities)[i]->mutable_name()));
+    }
+  }
+  // Each edge reads its fact's FactInfo, most often a cache miss (the fact
+  // table is tens of MiB): ask for the next few while converting one.
+  constexpr size_t kPrefetchAhead = 8;
+  const auto& connections = result->connections;
+  for (size_t i = 0; i < connections.size(); ++i) {
+    if (i + kPrefetchAhead < connections.size()) {
+      __builtin_prefetch(&snapshot->fact(connections[i + kPrefetchAhead].fact));
+    }
+    const auto& c = connections[i];
+    *response->add_facts() = Edge(*snapshot, c.from, c.to, c.fact);
+  }
+  response->set_reached_count(static_cast<int64_t>(result->reached));
+  response->set_facts_truncated(result->facts_truncated);
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryService::AnswerFindPaths(grpc::CallbackServerContext* context,
                                                   const v1::FindPathsRequest* request,
                                                   v1::FindPathsResponse* response) {
-  return RunUnary(context, [&]() -> grpc::Status {
-    const auto snapshot = graph_->snapshot();
-    graph::PathQuery query;
-    if (auto s = Lookup(*snapshot, request->from_entity_id(), "from_entity_id", &query.from);
-        !s.ok()) {
-      return s;
-    }
-    if (auto s = Lookup(*snapshot, request->to_entity_id(), "to_entity_id", &query.to); !s.ok()) {
-      return s;
-    }
-    if (auto s = ToFilter(request->filter(), &query.filter); !s.ok()) return s;
-    int32_t max_hops, facts_per_hop, k;
-    if (auto s = Bounded(request->max_hops(), limits_.max_hops, 1, limits_.max_hops, "max_hops",
-                         &max_hops);
-        !s.ok()) {
-      return s;
-    }
-    if (auto s = Bounded(request->facts_per_hop(), 5, 1, limits_.max_facts_per_hop, "facts_per_hop",
-                         &facts_per_hop);
-        !s.ok()) {
-      return s;
-    }
-    if (auto s = Bounded(request->k(), 5, 1, limits_.max_k, "k", &k); !s.ok()) return s;
-    query.max_hops = max_hops;
-    query.facts_per_hop = static_cast<size_t>(facts_per_hop);
-    query.deadline = DeadlineOf(context);
+  const auto snapshot = graph_->snapshot();
+  graph::PathQuery query;
+  if (auto s = Lookup(*snapshot, request->from_entity_id(), "from_entity_id", &query.from);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Lookup(*snapshot, request->to_entity_id(), "to_entity_id", &query.to); !s.ok()) {
+    return s;
+  }
+  if (auto s = ToFilter(request->filter(), &query.filter); !s.ok()) return s;
+  int32_t max_hops, facts_per_hop, k;
+  if (auto s = Bounded(request->max_hops(), limits_.max_hops, 1, limits_.max_hops, "max_hops",
+                       &max_hops);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Bounded(request->facts_per_hop(), 5, 1, limits_.max_facts_per_hop, "facts_per_hop",
+                       &facts_per_hop);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Bounded(request->k(), 5, 1, limits_.max_k, "k", &k); !s.ok()) return s;
+  query.max_hops = max_hops;
+  query.facts_per_hop = static_cast<size_t>(facts_per_hop);
+  query.deadline = DeadlineOf(context);
 
-    std::vector<graph::Path> paths;
-    switch (request->mode()) {
-      case v1::PATH_MODE_UNSPECIFIED:
-      case v1::PATH_MODE_SHORTEST: {
-        auto path = graph::ShortestPath(*snapshot, query);
-        if (!path.ok()) return ToGrpc(path.status());
-        if (*path) paths.push_back(std::move(**path));
-        break;
-      }
-      case v1::PATH_MODE_K_SHORTEST: {
-        auto found = graph::KShortestPaths(*snapshot, query, k);
-        if (!found.ok()) return ToGrpc(found.status());
-        paths = std::move(*found);
-        break;
-      }
-      case v1::PATH_MODE_TIME_RESPECTING: {
-        storage::DayNumber since = query.filter.window.first;
-        if (request->has_since()) {
-          v1::TimeWindow window;
-          *window.mutable_from() = request->since();
-          auto range = storage::WindowRange(window, "since");
-          if (!range.ok()) {
-            std::string message(range.status().message());
-            if (message.rfind("since.from", 0) == 0) message = "since" + message.substr(10);
-            return Invalid(message);
-          }
-          since = std::max(since, range->first);
+  std::vector<graph::Path> paths;
+  switch (request->mode()) {
+    case v1::PATH_MODE_UNSPECIFIED:
+    case v1::PATH_MODE_SHORTEST: {
+      auto path = graph::ShortestPath(*snapshot, query);
+      if (!path.ok()) return ToGrpc(path.status());
+      if (*path) paths.push_back(std::move(**path));
+      break;
+    }
+    case v1::PATH_MODE_K_SHORTEST: {
+      auto found = graph::KShortestPaths(*snapshot, query, k);
+      if (!found.ok()) return ToGrpc(found.status());
+      paths = std::move(*found);
+      break;
+    }
+    case v1::PATH_MODE_TIME_RESPECTING: {
+      storage::DayNumber since = query.filter.window.first;
+      if (request->has_since()) {
+        v1::TimeWindow window;
+        *window.mutable_from() = request->since();
+        auto range = storage::WindowRange(window, "since");
+        if (!range.ok()) {
+          std::string message(range.status().message());
+          if (message.rfind("since.from", 0) == 0) message = "since" + message.substr(10);
+          return Invalid(message);
         }
-        auto path = graph::TimeRespectingPath(*snapshot, query, since);
-        if (!path.ok()) return ToGrpc(path.status());
-        if (*path) paths.push_back(std::move(**path));
-        break;
+        since = std::max(since, range->first);
       }
-      default:
-        return Invalid(absl::StrCat("mode: unknown path mode ", request->mode()));
+      auto path = graph::TimeRespectingPath(*snapshot, query, since);
+      if (!path.ok()) return ToGrpc(path.status());
+      if (*path) paths.push_back(std::move(**path));
+      break;
     }
-    const bool timed = request->mode() == v1::PATH_MODE_TIME_RESPECTING;
-    for (const auto& path : paths) {
-      auto* out = response->add_paths();
-      for (Vertex v : path.vertices) out->add_entity_ids(std::string(snapshot->id(v)));
-      for (const auto& hop : path.hops) {
-        auto* h = out->add_hops();
-        h->set_from_entity_id(std::string(snapshot->id(hop.from)));
-        h->set_to_entity_id(std::string(snapshot->id(hop.to)));
-        for (graph::FactIndex f : hop.facts) *h->add_facts() = Edge(*snapshot, hop.from, hop.to, f);
-        h->set_fact_count(static_cast<int64_t>(hop.fact_count));
-        if (timed) *h->mutable_day() = storage::DateOfDay(hop.day);
-      }
+    default:
+      return Invalid(absl::StrCat("mode: unknown path mode ", request->mode()));
+  }
+  const bool timed = request->mode() == v1::PATH_MODE_TIME_RESPECTING;
+  for (const auto& path : paths) {
+    auto* out = response->add_paths();
+    for (Vertex v : path.vertices) out->add_entity_ids(std::string(snapshot->id(v)));
+    for (const auto& hop : path.hops) {
+      auto* h = out->add_hops();
+      h->set_from_entity_id(std::string(snapshot->id(hop.from)));
+      h->set_to_entity_id(std::string(snapshot->id(hop.to)));
+      for (graph::FactIndex f : hop.facts) *h->add_facts() = Edge(*snapshot, hop.from, hop.to, f);
+      h->set_fact_count(static_cast<int64_t>(hop.fact_count));
+      if (timed) *h->mutable_day() = storage::DateOfDay(hop.day);
     }
-    return grpc::Status::OK;
-  });
+  }
+  return grpc::Status::OK;
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* QueryService::GetTimeline(
@@ -525,9 +537,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* QueryService::GetTimeline(
   auto snapshot = graph_->snapshot();
   graph::TimelineQuery query;
   v1::GetTimelineRequest request;
-  grpc::ByteBuffer request_copy(*request_bytes);  // shares the slices
-  grpc::Status status = grpc::GenericDeserialize<grpc::ProtoBufferReader, v1::GetTimelineRequest>(
-      &request_copy, &request);
+  grpc::Status status = ParseRequest(*request_bytes, &request);
   if (status.ok()) status = ToTimelineQuery(*snapshot, request, limits_, &query);
   absl::StatusOr<graph::TimelineResult> result;
   if (status.ok()) {
@@ -544,62 +554,58 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* QueryService::GetTimeline(
   return writer;
 }
 
-grpc::ServerUnaryReactor* QueryService::GetRelationshipState(
+grpc::Status QueryService::AnswerGetRelationshipState(
     grpc::CallbackServerContext* context, const v1::GetRelationshipStateRequest* request,
     v1::GetRelationshipStateResponse* response) {
-  return RunUnary(context, [&]() -> grpc::Status {
-    const auto snapshot = graph_->snapshot();
-    graph::RelationshipQuery query;
-    if (auto s = LookupPair(*snapshot, request->entity_id(), request->other_entity_id(), &query);
-        !s.ok()) {
-      return s;
-    }
-    if (auto s = CheckDate(request->at(), request->has_at(), "at", &query.day); !s.ok()) return s;
-    if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.as_of); !s.ok()) {
-      return s;
-    }
-    query.deadline = DeadlineOf(context);
-    auto state = graph::RelationshipAt(*snapshot, *store_, query);
-    if (!state.ok()) return ToGrpc(state.status());
-    ToProto(*state, request->at(), response->mutable_state());
-    return grpc::Status::OK;
-  });
+  const auto snapshot = graph_->snapshot();
+  graph::RelationshipQuery query;
+  if (auto s = LookupPair(*snapshot, request->entity_id(), request->other_entity_id(), &query);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = CheckDate(request->at(), request->has_at(), "at", &query.day); !s.ok()) return s;
+  if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.as_of); !s.ok()) {
+    return s;
+  }
+  query.deadline = DeadlineOf(context);
+  auto state = graph::RelationshipAt(*snapshot, *store_, query);
+  if (!state.ok()) return ToGrpc(state.status());
+  ToProto(*state, request->at(), response->mutable_state());
+  return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* QueryService::DiffRelationship(grpc::CallbackServerContext* context,
+grpc::Status QueryService::AnswerDiffRelationship(grpc::CallbackServerContext* context,
                                                          const v1::DiffRelationshipRequest* request,
                                                          v1::DiffRelationshipResponse* response) {
-  return RunUnary(context, [&]() -> grpc::Status {
-    const auto snapshot = graph_->snapshot();
-    graph::RelationshipQuery query;
-    if (auto s = LookupPair(*snapshot, request->entity_id(), request->other_entity_id(), &query);
-        !s.ok()) {
-      return s;
-    }
-    storage::DayNumber from_day, to_day;
-    if (auto s = CheckDate(request->from(), request->has_from(), "from", &from_day); !s.ok())
-      return s;
-    if (auto s = CheckDate(request->to(), request->has_to(), "to", &to_day); !s.ok()) return s;
-    if (to_day < from_day) return Invalid("to: is before from");
-    if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.as_of); !s.ok()) {
-      return s;
-    }
-    query.deadline = DeadlineOf(context);
-    query.day = from_day;
-    auto from = graph::RelationshipAt(*snapshot, *store_, query);
-    if (!from.ok()) return ToGrpc(from.status());
-    query.day = to_day;
-    auto to = graph::RelationshipAt(*snapshot, *store_, query);
-    if (!to.ok()) return ToGrpc(to.status());
-    const graph::RelationshipDiff diff = graph::DiffStates(*from, *to);
-    ToProto(*from, request->from(), response->mutable_from_state());
-    ToProto(*to, request->to(), response->mutable_to_state());
-    ToProto(diff.agreements, response->mutable_agreements());
-    ToProto(diff.memberships, response->mutable_memberships());
-    ToProto(diff.deployments, response->mutable_deployments());
-    ToProto(diff.trade, response->mutable_trade());
-    return grpc::Status::OK;
-  });
+  const auto snapshot = graph_->snapshot();
+  graph::RelationshipQuery query;
+  if (auto s = LookupPair(*snapshot, request->entity_id(), request->other_entity_id(), &query);
+      !s.ok()) {
+    return s;
+  }
+  storage::DayNumber from_day, to_day;
+  if (auto s = CheckDate(request->from(), request->has_from(), "from", &from_day); !s.ok())
+    return s;
+  if (auto s = CheckDate(request->to(), request->has_to(), "to", &to_day); !s.ok()) return s;
+  if (to_day < from_day) return Invalid("to: is before from");
+  if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.as_of); !s.ok()) {
+    return s;
+  }
+  query.deadline = DeadlineOf(context);
+  query.day = from_day;
+  auto from = graph::RelationshipAt(*snapshot, *store_, query);
+  if (!from.ok()) return ToGrpc(from.status());
+  query.day = to_day;
+  auto to = graph::RelationshipAt(*snapshot, *store_, query);
+  if (!to.ok()) return ToGrpc(to.status());
+  const graph::RelationshipDiff diff = graph::DiffStates(*from, *to);
+  ToProto(*from, request->from(), response->mutable_from_state());
+  ToProto(*to, request->to(), response->mutable_to_state());
+  ToProto(diff.agreements, response->mutable_agreements());
+  ToProto(diff.memberships, response->mutable_memberships());
+  ToProto(diff.deployments, response->mutable_deployments());
+  ToProto(diff.trade, response->mutable_trade());
+  return grpc::Status::OK;
 }
 
 }  // namespace entente::server

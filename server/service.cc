@@ -73,6 +73,26 @@ absl::StatusOr<importer::ImportOptions> ImportOptionsOf(const v1::ImportHeader& 
 
 // ---- WriteService ----
 
+WriteService::WriteService(storage::Store* store, const ServiceLimits& limits,
+                           std::function<void()> published)
+    : RawService("entente.v1.WriteService"),
+      store_(store),
+      limits_(limits),
+      published_(std::move(published)) {
+  ServeUnary<v1::UpsertEntityRequest, v1::UpsertEntityResponse>(
+      "UpsertEntity", [this](auto* c, auto* q, auto* r) { return UpsertEntity(c, q, r); });
+  ServeUnary<v1::UpsertSourceRequest, v1::UpsertSourceResponse>(
+      "UpsertSource", [this](auto* c, auto* q, auto* r) { return UpsertSource(c, q, r); });
+  ServeUnary<v1::RecordFactRequest, v1::RecordFactResponse>(
+      "RecordFact", [this](auto* c, auto* q, auto* r) { return RecordFact(c, q, r); });
+  ServeUnary<v1::RetractFactRequest, v1::RetractFactResponse>(
+      "RetractFact", [this](auto* c, auto* q, auto* r) { return RetractFact(c, q, r); });
+  ServeClientStream<v1::RecordFactsRequest, v1::RecordFactsResponse>(
+      "RecordFacts", [this](auto* c, auto* q, auto* r) { return RecordFactsFrom(c, q, r); });
+  ServeClientStream<v1::ImportRequest, v1::ImportResponse>(
+      "Import", [this](auto* c, auto* q, auto* r) { return ImportFrom(c, q, r); });
+}
+
 grpc::Status WriteService::UpsertEntity(grpc::ServerContext* context,
                                         const v1::UpsertEntityRequest* request,
                                         v1::UpsertEntityResponse* response) {
@@ -111,9 +131,9 @@ grpc::Status WriteService::RecordFact(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status WriteService::RecordFacts(grpc::ServerContext* context,
-                                       grpc::ServerReader<v1::RecordFactsRequest>* reader,
-                                       v1::RecordFactsResponse* response) {
+grpc::Status WriteService::RecordFactsFrom(grpc::ServerContext* context,
+                                           RequestReader<v1::RecordFactsRequest>* reader,
+                                           v1::RecordFactsResponse* response) {
   const PublishOnExit publish_on_exit(published_);
   // Facts are applied in batches (one WriteBatch, and with --sync-writes one
   // fsync, per batch): nothing of a stream is acknowledged before it ends,
@@ -160,8 +180,9 @@ grpc::Status WriteService::RecordFacts(grpc::ServerContext* context,
     if (received == 0) strict = request.strict();
     if (received >= limits_.max_stream_facts) {
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("a RecordFacts stream may carry at most ",
-                                       limits_.max_stream_facts, " facts; split the input"));
+                          absl::StrCat("message ", received, ": a RecordFacts stream may carry at most ",
+                                       limits_.max_stream_facts,
+                                       " facts (max_stream_facts); split the input"));
     }
     ++received;
     response->set_received(received);
@@ -177,6 +198,12 @@ grpc::Status WriteService::RecordFacts(grpc::ServerContext* context,
     }
   }
   if (auto end = flush()) return *end;
+  if (!reader->status().ok()) {
+    // A message that does not decode ends the stream as a strict one ends.
+    return Invalid(absl::StrCat(reader->status().error_message(), " (stopped here; ",
+                                response->created(), " created and ", response->unchanged(),
+                                " unchanged before it)"));
+  }
   return grpc::Status::OK;
 }
 
@@ -191,11 +218,15 @@ grpc::Status WriteService::RetractFact(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status WriteService::Import(grpc::ServerContext* context,
-                                  grpc::ServerReader<v1::ImportRequest>* reader,
-                                  v1::ImportResponse* response) {
+grpc::Status WriteService::ImportFrom(grpc::ServerContext* context,
+                                      RequestReader<v1::ImportRequest>* reader,
+                                      v1::ImportResponse* response) {
   v1::ImportRequest request;
-  if (!reader->Read(&request) || !request.has_header()) {
+  if (!reader->Read(&request)) {
+    if (!reader->status().ok()) return reader->status();
+    return Invalid("header: is missing (the first message carries the header, the chunks follow)");
+  }
+  if (!request.has_header()) {
     return Invalid("header: is missing (the first message carries the header, the chunks follow)");
   }
   auto options = ImportOptionsOf(request.header(), limits_);
@@ -231,10 +262,11 @@ grpc::Status WriteService::Import(grpc::ServerContext* context,
     total_bytes += chunk_bytes;
     if (total_bytes > limits_.max_import_bytes) {
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("an Import stream may carry at most ",
+                          absl::StrCat("chunk: message ", index,
+                                       " takes the stream past the limit of ",
                                        limits_.max_import_bytes,
-                                       " bytes; split the file or import it offline "
-                                       "(entented --import)"));
+                                       " bytes (max_import_bytes); split the file or import "
+                                       "it offline (entented --import)"));
     }
     if (auto s = (*importer)->Feed(request.chunk()); !s.ok()) return ToGrpc(s);
     if ((*importer)->lines() - lines_published >= limits_.stream_publish_every) {
@@ -244,6 +276,7 @@ grpc::Status WriteService::Import(grpc::ServerContext* context,
   }
   // A stream cut short ends inside a line that must not be read as the last.
   if (Abandoned(context)) return abandoned;
+  if (!reader->status().ok()) return reader->status();
   auto summary = (*importer)->Finish();
   if (!summary.ok()) return ToGrpc(summary.status());
   *response = importer::ToProto(*summary);
@@ -252,122 +285,134 @@ grpc::Status WriteService::Import(grpc::ServerContext* context,
 
 // ---- ReadService ----
 
-grpc::ServerUnaryReactor* ReadService::GetEntity(grpc::CallbackServerContext* context,
+ReadService::ReadService(const storage::Store* store, const ServiceLimits& limits)
+    : RawService("entente.v1.ReadService"), store_(store), limits_(limits) {
+  ServeCallbackUnary<v1::GetEntityRequest, v1::GetEntityResponse>(
+      "GetEntity", [this](auto* c, auto* q, auto* r) { return AnswerGetEntity(c, q, r); });
+  ServeCallbackUnary<v1::GetSourceRequest, v1::GetSourceResponse>(
+      "GetSource", [this](auto* c, auto* q, auto* r) { return AnswerGetSource(c, q, r); });
+  ServeCallbackUnary<v1::GetFactRequest, v1::GetFactResponse>(
+      "GetFact", [this](auto* c, auto* q, auto* r) { return AnswerGetFact(c, q, r); });
+  ServeCallbackUnary<v1::ResolveEntityRequest, v1::ResolveEntityResponse>(
+      "ResolveEntity", [this](auto* c, auto* q, auto* r) { return AnswerResolveEntity(c, q, r); });
+  ServeCallbackUnary<v1::ListFactsRequest, v1::ListFactsResponse>(
+      "ListFacts", [this](auto* c, auto* q, auto* r) { return AnswerListFacts(c, q, r); });
+}
+
+grpc::Status ReadService::AnswerGetEntity(grpc::CallbackServerContext* context,
                                                  const v1::GetEntityRequest* request,
                                                  v1::GetEntityResponse* response) {
-  return RunUnary(context, [&]() -> grpc::Status {
-    if (Abandoned(context)) return AbandonedStatus();
-    auto entity = store_->GetEntity(request->id());
-    if (!entity.ok()) return ToGrpc(entity.status());
-    *response->mutable_entity() = std::move(*entity);
-    return grpc::Status::OK;
-  });
+  if (Abandoned(context)) return AbandonedStatus();
+  auto entity = store_->GetEntity(request->id());
+  if (!entity.ok()) return ToGrpc(entity.status());
+  *response->mutable_entity() = std::move(*entity);
+  return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* ReadService::GetSource(grpc::CallbackServerContext* context,
+grpc::Status ReadService::AnswerGetSource(grpc::CallbackServerContext* context,
                                                  const v1::GetSourceRequest* request,
                                                  v1::GetSourceResponse* response) {
-  return RunUnary(context, [&]() -> grpc::Status {
-    if (Abandoned(context)) return AbandonedStatus();
-    auto source = store_->GetSource(request->id());
-    if (!source.ok()) return ToGrpc(source.status());
-    *response->mutable_source() = std::move(*source);
-    return grpc::Status::OK;
-  });
+  if (Abandoned(context)) return AbandonedStatus();
+  auto source = store_->GetSource(request->id());
+  if (!source.ok()) return ToGrpc(source.status());
+  *response->mutable_source() = std::move(*source);
+  return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* ReadService::GetFact(grpc::CallbackServerContext* context,
+grpc::Status ReadService::AnswerGetFact(grpc::CallbackServerContext* context,
                                                const v1::GetFactRequest* request,
                                                v1::GetFactResponse* response) {
-  return RunUnary(context, [&]() -> grpc::Status {
-    if (Abandoned(context)) return AbandonedStatus();
-    auto record = store_->GetFact(request->id());
-    if (!record.ok()) return ToGrpc(record.status());
-    *response->mutable_record() = std::move(*record);
-    return grpc::Status::OK;
-  });
+  if (Abandoned(context)) return AbandonedStatus();
+  auto record = store_->GetFact(request->id());
+  if (!record.ok()) return ToGrpc(record.status());
+  *response->mutable_record() = std::move(*record);
+  return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* ReadService::ResolveEntity(grpc::CallbackServerContext* context,
+grpc::Status ReadService::AnswerResolveEntity(grpc::CallbackServerContext* context,
                                                      const v1::ResolveEntityRequest* request,
                                                      v1::ResolveEntityResponse* response) {
-  return RunUnary(context, [&]() -> grpc::Status {
-    if (Abandoned(context)) return AbandonedStatus();
-    if (request->query().size() > storage::RecordLimits::kMaxNameBytes) {
-      return Invalid(
-          absl::StrCat("query: is longer than ", storage::RecordLimits::kMaxNameBytes, " bytes"));
-    }
-    if (request->limit() < 0 || request->limit() > limits_.max_resolve_limit) {
-      return Invalid(absl::StrCat("limit: must be between 0 and ", limits_.max_resolve_limit,
-                                  " (0 means 10)"));
-    }
-    const size_t limit = request->limit() == 0 ? 10 : static_cast<size_t>(request->limit());
-    auto matches = store_->Resolve(request->query(), limit);
-    if (!matches.ok()) return ToGrpc(matches.status());
-    for (auto& match : *matches) {
-      auto* out = response->add_matches();
-      *out->mutable_entity() = std::move(match.entity);
-      out->set_match_kind(match.exact ? v1::MATCH_KIND_EXACT : v1::MATCH_KIND_PREFIX);
-      out->set_matched_text(std::move(match.matched_text));
-    }
-    return grpc::Status::OK;
-  });
+  if (Abandoned(context)) return AbandonedStatus();
+  if (request->query().size() > storage::RecordLimits::kMaxNameBytes) {
+    return Invalid(
+        absl::StrCat("query: is longer than ", storage::RecordLimits::kMaxNameBytes, " bytes"));
+  }
+  if (request->limit() < 0 || request->limit() > limits_.max_resolve_limit) {
+    return Invalid(absl::StrCat("limit: must be between 0 and ", limits_.max_resolve_limit,
+                                " (0 means 10)"));
+  }
+  const size_t limit = request->limit() == 0 ? 10 : static_cast<size_t>(request->limit());
+  auto matches = store_->Resolve(request->query(), limit);
+  if (!matches.ok()) return ToGrpc(matches.status());
+  for (auto& match : *matches) {
+    auto* out = response->add_matches();
+    *out->mutable_entity() = std::move(match.entity);
+    out->set_match_kind(match.exact ? v1::MATCH_KIND_EXACT : v1::MATCH_KIND_PREFIX);
+    out->set_matched_text(std::move(match.matched_text));
+  }
+  return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* ReadService::ListFacts(grpc::CallbackServerContext* context,
+grpc::Status ReadService::AnswerListFacts(grpc::CallbackServerContext* context,
                                                  const v1::ListFactsRequest* request,
                                                  v1::ListFactsResponse* response) {
-  return RunUnary(context, [&]() -> grpc::Status {
-    if (Abandoned(context)) return AbandonedStatus();
-    storage::FactQuery query;
-    if (request->entity_id().empty()) return Invalid("entity_id: is empty");
-    query.entity_id = request->entity_id();
-    query.other_entity_id = request->other_entity_id();
-    if (query.other_entity_id == query.entity_id) {
-      return Invalid("other_entity_id: is the same as entity_id");
+  if (Abandoned(context)) return AbandonedStatus();
+  storage::FactQuery query;
+  if (request->entity_id().empty()) return Invalid("entity_id: is empty");
+  query.entity_id = request->entity_id();
+  query.other_entity_id = request->other_entity_id();
+  if (query.other_entity_id == query.entity_id) {
+    return Invalid("other_entity_id: is the same as entity_id");
+  }
+  auto window = storage::WindowRange(request->window(), "window");
+  if (!window.ok()) return ToGrpc(window.status());
+  query.window = *window;
+  for (int i = 0; i < request->types_size(); ++i) {
+    const auto type = request->types(i);
+    if (type == v1::FACT_TYPE_UNSPECIFIED || !v1::FactType_IsValid(type)) {
+      return Invalid(absl::StrCat("types[", i, "]: unknown fact type ", type));
     }
-    auto window = storage::WindowRange(request->window(), "window");
-    if (!window.ok()) return ToGrpc(window.status());
-    query.window = *window;
-    for (int i = 0; i < request->types_size(); ++i) {
-      const auto type = request->types(i);
-      if (type == v1::FACT_TYPE_UNSPECIFIED || !v1::FactType_IsValid(type)) {
-        return Invalid(absl::StrCat("types[", i, "]: unknown fact type ", type));
-      }
-      query.types.push_back(type);
+    query.types.push_back(type);
+  }
+  if (request->page_size() < 0) return Invalid("page_size: is negative");
+  query.limit = static_cast<size_t>(request->page_size() == 0
+                                        ? limits_.default_page_size
+                                        : std::min(request->page_size(), limits_.max_page_size));
+  const uint64_t fingerprint = RequestFingerprint(*request);
+  if (!request->page_token().empty()) {
+    auto cursor = DecodePageToken(request->page_token(), fingerprint);
+    if (!cursor.ok()) return ToGrpc(cursor.status());
+    query.cursor = std::move(*cursor);
+  }
+  if (request->has_as_of()) {
+    const auto& as_of = request->as_of();
+    if (as_of.seconds() < TimeUtil::kTimestampMinSeconds ||
+        as_of.seconds() > TimeUtil::kTimestampMaxSeconds || as_of.nanos() < 0 ||
+        as_of.nanos() > 999'999'999) {
+      return Invalid("as_of: is not a valid timestamp");
     }
-    if (request->page_size() < 0) return Invalid("page_size: is negative");
-    query.limit = static_cast<size_t>(request->page_size() == 0
-                                          ? limits_.default_page_size
-                                          : std::min(request->page_size(), limits_.max_page_size));
-    const uint64_t fingerprint = RequestFingerprint(*request);
-    if (!request->page_token().empty()) {
-      auto cursor = DecodePageToken(request->page_token(), fingerprint);
-      if (!cursor.ok()) return ToGrpc(cursor.status());
-      query.cursor = std::move(*cursor);
-    }
-    if (request->has_as_of()) {
-      const auto& as_of = request->as_of();
-      if (as_of.seconds() < TimeUtil::kTimestampMinSeconds ||
-          as_of.seconds() > TimeUtil::kTimestampMaxSeconds || as_of.nanos() < 0 ||
-          as_of.nanos() > 999'999'999) {
-        return Invalid("as_of: is not a valid timestamp");
-      }
-      query.as_of = absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(request->as_of()));
-    }
-    query.include_retracted = request->include_retracted();
-    query.deadline = DeadlineOf(context);
-    auto page = store_->ListFacts(query);
-    if (!page.ok()) return ToGrpc(page.status());
-    for (auto& record : page->records) *response->add_records() = std::move(record);
-    if (!page->next_cursor.empty()) {
-      response->set_next_page_token(EncodePageToken(fingerprint, page->next_cursor));
-    }
-    return grpc::Status::OK;
-  });
+    query.as_of = absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(request->as_of()));
+  }
+  query.include_retracted = request->include_retracted();
+  query.deadline = DeadlineOf(context);
+  auto page = store_->ListFacts(query);
+  if (!page.ok()) return ToGrpc(page.status());
+  for (auto& record : page->records) *response->add_records() = std::move(record);
+  if (!page->next_cursor.empty()) {
+    response->set_next_page_token(EncodePageToken(fingerprint, page->next_cursor));
+  }
+  return grpc::Status::OK;
 }
 
 // ---- AdminService ----
+
+AdminService::AdminService(const storage::Store* store)
+    : RawService("entente.v1.AdminService"), store_(store) {
+  ServeUnary<v1::GetStatsRequest, v1::GetStatsResponse>(
+      "GetStats", [this](auto* c, auto* q, auto* r) { return GetStats(c, q, r); });
+  ServeUnary<v1::BackupRequest, v1::BackupResponse>(
+      "Backup", [this](auto* c, auto* q, auto* r) { return Backup(c, q, r); });
+}
 
 namespace {
 

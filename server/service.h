@@ -8,12 +8,17 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 #include "entente/v1/admin_service.grpc.pb.h"
 #include "entente/v1/query_service.grpc.pb.h"
 #include "entente/v1/read_service.grpc.pb.h"
 #include "entente/v1/write_service.grpc.pb.h"
 #include "graph/graph.h"
+#include "server/raw_service.h"
 #include "storage/store.h"
 
 namespace entente::server {
@@ -52,27 +57,37 @@ struct ServiceLimits {
   int32_t max_timeline_facts = 100000;
 };
 
-class WriteService final : public v1::WriteService::Service {
+// Sets one limit from "NAME=VALUE", NAME a field of ServiceLimits
+// ("max_hops=4"). INVALID_ARGUMENT naming the limit when the name is unknown
+// or the value is not a number in the limit's range.
+absl::Status SetLimit(absl::string_view assignment, ServiceLimits* limits);
+
+// Every limit SetLimit takes, its value in `limits` and what it bounds, a
+// line each (entented --help).
+std::string DescribeLimits(const ServiceLimits& limits);
+
+// Every service decodes its own requests (raw_service.h): one that does not
+// decode gets INVALID_ARGUMENT naming the field.
+class WriteService final : public RawService<v1::WriteService::Service> {
  public:
   // `published` is called after a request's writes are applied (and every
   // stream_publish_every facts of a stream), to make them visible to
   // queries before the call returns.
   WriteService(storage::Store* store, const ServiceLimits& limits,
-               std::function<void()> published = [] {})
-      : store_(store), limits_(limits), published_(std::move(published)) {}
+               std::function<void()> published = [] {});
   grpc::Status UpsertEntity(grpc::ServerContext* context, const v1::UpsertEntityRequest* request,
                             v1::UpsertEntityResponse* response) override;
   grpc::Status UpsertSource(grpc::ServerContext* context, const v1::UpsertSourceRequest* request,
                             v1::UpsertSourceResponse* response) override;
   grpc::Status RecordFact(grpc::ServerContext* context, const v1::RecordFactRequest* request,
                           v1::RecordFactResponse* response) override;
-  grpc::Status RecordFacts(grpc::ServerContext* context,
-                           grpc::ServerReader<v1::RecordFactsRequest>* reader,
-                           v1::RecordFactsResponse* response) override;
+  grpc::Status RecordFactsFrom(grpc::ServerContext* context,
+                               RequestReader<v1::RecordFactsRequest>* reader,
+                               v1::RecordFactsResponse* response);
   grpc::Status RetractFact(grpc::ServerContext* context, const v1::RetractFactRequest* request,
                            v1::RetractFactResponse* response) override;
-  grpc::Status Import(grpc::ServerContext* context, grpc::ServerReader<v1::ImportRequest>* reader,
-                      v1::ImportResponse* response) override;
+  grpc::Status ImportFrom(grpc::ServerContext* context, RequestReader<v1::ImportRequest>* reader,
+                          v1::ImportResponse* response);
 
  private:
   storage::Store* store_;
@@ -87,25 +102,24 @@ class WriteService final : public v1::WriteService::Service {
 // ReadService and QueryService use gRPC's callback API: a call runs on the
 // gRPC thread that read it, without the sync server's hand-off to a worker
 // thread, which cost more CPU than the lookups themselves.
-class ReadService final : public v1::ReadService::CallbackService {
+class ReadService final : public RawService<v1::ReadService::CallbackService> {
  public:
-  ReadService(const storage::Store* store, const ServiceLimits& limits)
-      : store_(store), limits_(limits) {}
-  grpc::ServerUnaryReactor* GetEntity(grpc::CallbackServerContext* context,
+  ReadService(const storage::Store* store, const ServiceLimits& limits);
+  grpc::Status AnswerGetEntity(grpc::CallbackServerContext* context,
                                       const v1::GetEntityRequest* request,
-                                      v1::GetEntityResponse* response) override;
-  grpc::ServerUnaryReactor* GetSource(grpc::CallbackServerContext* context,
+                                      v1::GetEntityResponse* response);
+  grpc::Status AnswerGetSource(grpc::CallbackServerContext* context,
                                       const v1::GetSourceRequest* request,
-                                      v1::GetSourceResponse* response) override;
-  grpc::ServerUnaryReactor* GetFact(grpc::CallbackServerContext* context,
+                                      v1::GetSourceResponse* response);
+  grpc::Status AnswerGetFact(grpc::CallbackServerContext* context,
                                     const v1::GetFactRequest* request,
-                                    v1::GetFactResponse* response) override;
-  grpc::ServerUnaryReactor* ResolveEntity(grpc::CallbackServerContext* context,
+                                    v1::GetFactResponse* response);
+  grpc::Status AnswerResolveEntity(grpc::CallbackServerContext* context,
                                           const v1::ResolveEntityRequest* request,
-                                          v1::ResolveEntityResponse* response) override;
-  grpc::ServerUnaryReactor* ListFacts(grpc::CallbackServerContext* context,
+                                          v1::ResolveEntityResponse* response);
+  grpc::Status AnswerListFacts(grpc::CallbackServerContext* context,
                                       const v1::ListFactsRequest* request,
-                                      v1::ListFactsResponse* response) override;
+                                      v1::ListFactsResponse* response);
 
  private:
   const storage::Store* store_;
@@ -115,26 +129,25 @@ class ReadService final : public v1::ReadService::CallbackService {
 // GetTimeline is a raw method (request and messages as bytes): it passes the
 // stored fact records on without parsing them (query_service.cc).
 class QueryService final
-    : public v1::QueryService::WithRawCallbackMethod_GetTimeline<
-          v1::QueryService::CallbackService> {
+    : public RawService<v1::QueryService::WithRawCallbackMethod_GetTimeline<
+          v1::QueryService::CallbackService>> {
  public:
   QueryService(const graph::LiveGraph* graph, const storage::Store* store,
-               const ServiceLimits& limits)
-      : graph_(graph), store_(store), limits_(limits) {}
-  grpc::ServerUnaryReactor* GetNeighborhood(grpc::CallbackServerContext* context,
+               const ServiceLimits& limits);
+  grpc::Status AnswerGetNeighborhood(grpc::CallbackServerContext* context,
                                             const v1::GetNeighborhoodRequest* request,
-                                            v1::GetNeighborhoodResponse* response) override;
-  grpc::ServerUnaryReactor* FindPaths(grpc::CallbackServerContext* context,
+                                            v1::GetNeighborhoodResponse* response);
+  grpc::Status AnswerFindPaths(grpc::CallbackServerContext* context,
                                       const v1::FindPathsRequest* request,
-                                      v1::FindPathsResponse* response) override;
+                                      v1::FindPathsResponse* response);
   grpc::ServerWriteReactor<grpc::ByteBuffer>* GetTimeline(
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes) override;
-  grpc::ServerUnaryReactor* GetRelationshipState(
-      grpc::CallbackServerContext* context, const v1::GetRelationshipStateRequest* request,
-      v1::GetRelationshipStateResponse* response) override;
-  grpc::ServerUnaryReactor* DiffRelationship(grpc::CallbackServerContext* context,
+  grpc::Status AnswerGetRelationshipState(grpc::CallbackServerContext* context,
+                                          const v1::GetRelationshipStateRequest* request,
+                                          v1::GetRelationshipStateResponse* response);
+  grpc::Status AnswerDiffRelationship(grpc::CallbackServerContext* context,
                                              const v1::DiffRelationshipRequest* request,
-                                             v1::DiffRelationshipResponse* response) override;
+                                             v1::DiffRelationshipResponse* response);
 
  private:
   const graph::LiveGraph* graph_;
@@ -142,9 +155,9 @@ class QueryService final
   ServiceLimits limits_;
 };
 
-class AdminService final : public v1::AdminService::Service {
+class AdminService final : public RawService<v1::AdminService::Service> {
  public:
-  explicit AdminService(const storage::Store* store) : store_(store) {}
+  explicit AdminService(const storage::Store* store);
   grpc::Status GetStats(grpc::ServerContext* context, const v1::GetStatsRequest* request,
                         v1::GetStatsResponse* response) override;
   // A checkpoint of the store in request.dir (Store::Checkpoint). Refuses,

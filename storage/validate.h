@@ -29,6 +29,10 @@ struct RecordLimits {
   static constexpr size_t kMaxClauses = 32;
 };
 
+// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code
+// points past U+10FFFF).
+bool IsValidUtf8(absl::string_view s);
+
 // An id is 1..128 bytes of [A-Za-z0-9_.:#/-].
 absl::Status ValidateId(absl::string_view id, absl::string_view field);
 absl::Status ValidateEntity(const v1::Entity& entity, absl::string_view field);

@@ -164,7 +164,7 @@ TEST_F(ImportRpcTest, BadStreamsAreRefusedNamingTheField) {
   for (int i = 0; i < 5; ++i) too_much.push_back(Chunk(std::string(60, '\n')));
   const grpc::Status status = Send(too_much);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_TRUE(absl::StrContains(status.error_message(), "at most 256 bytes"))
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "the limit of 256 bytes (max_import_bytes)"))
       << status.error_message();
   // And the service goes on.
   v1::ImportResponse response;
