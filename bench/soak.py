@@ -226,7 +226,6 @@ class Soak:
         self.chunks = []                   # entente_load_gen JSON per run
         self.imports = []                  # dicts per Import
         self.backups = []                  # seconds per Backup
-        self.stats_calls = 0
 
     # ---- helpers ----
 
@@ -278,12 +277,12 @@ class Soak:
         db = os.path.join(self.work, "db")
         print(f"soak: loading {self.events_path} into {db} (entente_graph_bench)", flush=True)
         started = time.monotonic()
-        with open(os.path.join(self.work, "load.log"), "w") as log:
+        with open(os.path.join(self.out, "load.log"), "w") as log:
             proc = self.spawn([self.bin["graph_bench"], "--events", self.events_path, "--db", db,
                                "--queries", "1"], stdout=log, stderr=subprocess.STDOUT)
             if proc.wait() != 0:
                 raise SetupError(f"entente_graph_bench exited with {proc.returncode} "
-                                 f"(see {os.path.join(self.work, 'load.log')})")
+                                 f"(see {os.path.join(self.out, 'load.log')})")
         print(f"soak: loaded in {time.monotonic() - started:.1f} s", flush=True)
         return db
 
@@ -379,7 +378,7 @@ class Soak:
                     self.fail(f"entente_load_gen run {run} exited with {status} without a result "
                               f"(see {os.path.basename(base)}.txt)")
                 break
-            result["start_s"] = seconds  # the requested length; "seconds" is what it measured
+            result["asked_seconds"] = seconds  # "seconds" is what it measured
             with self.lock:
                 self.chunks.append(result)
             if status != 0 or result["errors"] or result["warmup_errors"]:
@@ -389,7 +388,8 @@ class Soak:
                           f"see {os.path.basename(base)}.txt")
             run += 1
 
-    def make_fact(self, fact_pb2, serial, end_before_start=False, unknown=False, no_precision=False):
+    def make_fact(self, serial, end_before_start=False, unknown=False, no_precision=False):
+        from entente.v1 import fact_pb2, time_pb2
         source, _, target = self.rng.choice(self.pairs)
         fact = fact_pb2.Fact(type=self.rng.choice(self.fact_types), summary=f"soak {self.nonce} {serial}")
         fact.participants.add(entity_id=actor_id(source), role=fact_pb2.PARTICIPANT_ROLE_SOURCE)
@@ -398,17 +398,17 @@ class Soak:
         start = fact.valid_time.start
         start.year, start.month, start.day = 2014, self.rng.randint(1, 12), self.rng.randint(1, 28)
         if not no_precision:
-            start.precision = 1  # PRECISION_DAY
+            start.precision = time_pb2.PRECISION_DAY
         if end_before_start:
             fact.valid_time.end.year = 2001
-            fact.valid_time.end.precision = 3  # PRECISION_YEAR
+            fact.valid_time.end.precision = time_pb2.PRECISION_YEAR
         fact.provenance.source_id = "soak"
         fact.provenance.locator = f"call {serial}"
         return fact
 
     def writer(self):
         import grpc
-        from entente.v1 import fact_pb2, read_service_pb2, write_service_pb2
+        from entente.v1 import read_service_pb2, write_service_pb2
         channel, write, read, _ = self.connect()
         recent = collections.deque(maxlen=1000)  # (id, fact) of facts we created
         serial = 0
@@ -427,7 +427,7 @@ class Soak:
             try:
                 if op == "new":
                     serial += 1
-                    fact = self.make_fact(fact_pb2, serial)
+                    fact = self.make_fact(serial)
                     r = write.RecordFact(write_service_pb2.RecordFactRequest(fact=fact),
                                          timeout=CALL_TIMEOUT)
                     if r.created:
@@ -450,7 +450,7 @@ class Soak:
                 elif op == "bad":
                     serial += 1
                     kind = serial % 3
-                    fact = self.make_fact(fact_pb2, serial, end_before_start=kind == 0,
+                    fact = self.make_fact(serial, end_before_start=kind == 0,
                                           unknown=kind == 1, no_precision=kind == 2)
                     write.RecordFact(write_service_pb2.RecordFactRequest(fact=fact),
                                      timeout=CALL_TIMEOUT)
@@ -459,9 +459,9 @@ class Soak:
                     facts = []
                     for _ in range(self.a.batch - 2):
                         serial += 1
-                        facts.append(self.make_fact(fact_pb2, serial))
+                        facts.append(self.make_fact(serial))
                     serial += 1
-                    facts.insert(len(facts) // 2, self.make_fact(fact_pb2, serial, unknown=True))
+                    facts.insert(len(facts) // 2, self.make_fact(serial, unknown=True))
                     facts.append(self.rng.choice(recent)[1] if recent else facts[0])
                     r = write.RecordFacts(iter([write_service_pb2.RecordFactsRequest(fact=f)
                                                 for f in facts]), timeout=CALL_TIMEOUT)
@@ -576,7 +576,6 @@ class Soak:
                     op = "stats"
                     self.stats = admin.GetStats(admin_service_pb2.GetStatsRequest(), timeout=CALL_TIMEOUT)
                     self.tally.add("stats", "ok", time.monotonic() - started)
-                    self.stats_calls += 1
                     next_stats += 10
             except grpc.RpcError as e:
                 self.tally.add(op, f"UNEXPECTED {e.code().name}", time.monotonic() - started, e.details())
