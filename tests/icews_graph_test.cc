@@ -1017,5 +1017,73 @@ TEST_F(IcewsGraphTest, TimelinesMatchReferenceCounts) {
             << facts_seen << " facts counted" << std::endl;
 }
 
+// Each query checks its deadline as it works (graph/queries.h): on the whole
+// ICEWS graph, queries that answer without a deadline stop with
+// DEADLINE_EXCEEDED when it has passed, instead of running to the end.
+TEST_F(IcewsGraphTest, PassedDeadlinesStopLargeQueries) {
+  // The two best-connected actors: every search from them is large.
+  std::vector<Vertex> hubs;
+  for (size_t i = 0; i < R().size(); ++i) hubs.push_back(V(static_cast<int>(i)));
+  std::partial_sort(hubs.begin(), hubs.begin() + 2, hubs.end(), [](Vertex a, Vertex b) {
+    return G().Degree(a) > G().Degree(b);
+  });
+  const absl::Time passed = absl::Now() - absl::Seconds(1);
+  const auto expired = [](const absl::Status& status) {
+    return status.code() == absl::StatusCode::kDeadlineExceeded;
+  };
+
+  NeighborhoodQuery neighborhood;
+  neighborhood.seeds = {hubs[0]};
+  neighborhood.hops = 3;
+  ASSERT_TRUE(Neighborhood(G(), neighborhood).ok());
+  neighborhood.deadline = passed;
+  EXPECT_TRUE(expired(Neighborhood(G(), neighborhood).status()));
+
+  PathQuery path;
+  path.from = hubs[0];
+  path.to = hubs[1];
+  ASSERT_TRUE(KShortestPaths(G(), path, 20).ok());
+  path.deadline = passed;
+  EXPECT_TRUE(expired(KShortestPaths(G(), path, 20).status()));
+
+  PathQuery timed = path;
+  timed.deadline = absl::InfiniteFuture();
+  timed.max_hops = 1000;
+  ASSERT_TRUE(TimeRespectingPath(G(), timed, storage::kMinDay).ok());
+  timed.deadline = passed;
+  EXPECT_TRUE(expired(TimeRespectingPath(G(), timed, storage::kMinDay).status()));
+
+  TimelineQuery timeline;
+  timeline.entities = {hubs[0]};
+  ASSERT_TRUE(Timeline(G(), timeline).ok());
+  timeline.deadline = passed;
+  EXPECT_TRUE(expired(Timeline(G(), timeline).status()));
+
+  // A deadline that passes mid-search: the 200 shortest paths from the best
+  // connected actor to one with a single fact (the slowest of 10 tried),
+  // which without a deadline take ten times the 1 ms allowed or more.
+  PathQuery far = path;
+  far.deadline = absl::InfiniteFuture();
+  absl::Duration longest;
+  int tried = 0;
+  for (size_t i = 0; i < R().size() && tried < 10; ++i) {
+    const Vertex v = V(static_cast<int>(i));
+    if (G().Degree(v) != 1) continue;
+    ++tried;
+    PathQuery candidate = far;
+    candidate.to = v;
+    const absl::Time start = absl::Now();
+    ASSERT_TRUE(KShortestPaths(G(), candidate, 200).ok());
+    if (absl::Now() - start > longest) {
+      longest = absl::Now() - start;
+      far = candidate;
+    }
+  }
+  std::cout << "[icews] 200 shortest paths without a deadline: " << longest << std::endl;
+  if (longest < absl::Milliseconds(10)) GTEST_SKIP() << "no search tried takes 10 ms";
+  far.deadline = absl::Now() + absl::Milliseconds(1);
+  EXPECT_TRUE(expired(KShortestPaths(G(), far, 200).status()));
+}
+
 }  // namespace
 }  // namespace entente::graph

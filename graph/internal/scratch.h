@@ -69,13 +69,19 @@ struct Scratch {
 // This thread's scratch space.
 Scratch& ThreadScratch();
 
-// Checks a deadline every `kEvery` calls, so that hot loops stay cheap.
+// Checks a deadline at the first call and every 1024th after, so that hot
+// loops stay cheap and a query whose deadline has passed before it starts
+// does no work.
 class DeadlineCheck {
  public:
   explicit DeadlineCheck(absl::Time deadline) : deadline_(deadline) {}
   bool Expired() {
-    if (++calls_ % 1024 != 0 || deadline_ == absl::InfiniteFuture()) return false;
+    if (calls_++ % 1024 != 0 || deadline_ == absl::InfiniteFuture()) return false;
     return absl::Now() > deadline_;
+  }
+  // Reads the clock now: for loops whose every round is long.
+  bool ExpiredNow() const {
+    return deadline_ != absl::InfiniteFuture() && absl::Now() > deadline_;
   }
 
  private:
