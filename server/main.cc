@@ -11,7 +11,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: entented --db DIR [--listen HOST:PORT] [--no-seeds] [--sync-writes]\n"
-    "                [--block-cache-mb N] [--row-cache-mb N]\n"
+    "                [--block-cache-mb N] [--row-cache-mb N] [--limit NAME=N ...]\n"
     "                [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--tokens FILE]\n"
     "       entented --db DIR --import FILE [--import-format tsv|csv|jsonl] [--strict]\n"
     "                [--source-id ID] [--no-seeds]\n"
