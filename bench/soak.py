@@ -331,6 +331,10 @@ class Soak:
                     self.fail(f"entented died during the run (exit status {self.server.returncode}); "
                               f"see server.log")
                     self.stop.set()
+                    with self.lock:
+                        children = [c for c in self.children if c is not self.server]
+                    for proc in children:  # a load generator would only count refusals now
+                        self.end_process(proc, 5)
                 break
             try:
                 values, fds, cpu = proc_sample(self.server.pid)
@@ -374,7 +378,7 @@ class Soak:
             except (OSError, ValueError):
                 result = None
             if result is None:
-                if self.interrupted is None:
+                if self.interrupted is None and self.server.poll() is None:
                     self.fail(f"entente_load_gen run {run} exited with {status} without a result "
                               f"(see {os.path.basename(base)}.txt)")
                 break
@@ -651,14 +655,26 @@ class Soak:
         self.load_seconds = self.now()
         self.phase = "after"
         time.sleep(min(2.0, self.a.sample_seconds))
-        self.end_sample = self.sample_now()
         self.load_end = os.getloadavg()
-        self.final_checks(channel, read, admin)
-        channel.close()
-        self.sampler_stop.set()  # before SIGTERM: the sampler takes an exit for a death
-        sampler.join(30)
-        self.stop_server()
-        self.verify(db)
+        try:
+            self.end_sample = self.sample_now()
+        except FileNotFoundError:
+            self.end_sample = None  # the server is gone
+        if self.end_sample is not None and self.server.poll() is None:
+            self.final_checks(channel, read, admin)
+            channel.close()
+            self.sampler_stop.set()  # before SIGTERM: the sampler takes an exit for a death
+            sampler.join(30)
+            self.stop_server()
+        else:
+            self.sampler_stop.set()
+            sampler.join(30)
+            last = self.samples[-1]
+            self.end_sample = (last[2], last[3], last[4])
+            self.health, self.stats_end, self.counts_ok = "none: the server died", None, False
+            self.server_status, self.stop_seconds = self.server.wait(), 0.0
+            shutil.copy(self.server_log, os.path.join(self.out, "server.log"))
+        self.verify(db)  # after a crash too: the database must still be consistent
         return self.report()
 
     def guarded(self, fn):
@@ -672,6 +688,8 @@ class Soak:
 
     def sample_now(self):
         values, fds, cpu = proc_sample(self.server.pid)
+        if "VmRSS" not in values:
+            raise FileNotFoundError("the server is exiting")  # a zombie has no memory lines
         with self.lock:
             self.samples.append((self.now(), self.phase, values, fds, cpu))
         return values, fds, cpu
@@ -689,7 +707,7 @@ class Soak:
     def final_checks(self, channel, read, admin):
         import grpc
         from entente.v1 import admin_service_pb2, read_service_pb2
-        self.health = None
+        self.health = "no answer"
         try:
             check = channel.unary_unary("/grpc.health.v1.Health/Check",
                                         request_serializer=lambda b: b, response_deserializer=lambda b: b)
@@ -795,7 +813,7 @@ class Soak:
                 f"{s0.entity_count} -> {s1.entity_count} entities, disk {s0.disk_bytes / MIB:.1f} -> "
                 f"{s1.disk_bytes / MIB:.1f} MiB")
         say("")
-        say(f"Queries (entente_load_gen, {a.clients} clients, {len(chunks)} runs, {timed:.0f} s timed, "
+        say(f"Queries (entente_load_gen, {a.clients} clients, {len(chunks)} run{'' if len(chunks) == 1 else 's'}, {timed:.0f} s timed, "
             f"deadline {CALL_TIMEOUT} s):")
         if chunks:
             say(f"  {'kind':<16}{'requests':>10}{'errors':>8}{'found':>7}{'p99 ms (worst run)':>20}{'max ms':>9}")
@@ -830,17 +848,23 @@ class Soak:
         for (op, outcome), message in sorted(self.tally.examples.items()):
             say(f"  e.g. {op}: {outcome}: {message}")
         created = sum(i["created"] for i in self.imports)
-        say(f"  facts created: {self.created} ({created} by {len(self.imports)} imports); "
+        say(f"  facts created: {self.created} ({created} by {len(self.imports)} import{'' if len(self.imports) == 1 else 's'}); "
             f"retracted {len(self.retracted)}; backups {len(self.backups)}"
             + (f" ({min(self.backups):.2f}-{max(self.backups):.2f} s)" if self.backups else ""))
         if self.tally.unexpected():
             self.fail(f"{self.tally.unexpected()} unexpected write or admin outcomes")
         say("")
         say("End:")
-        say(f"  health after the load: {self.health}; fact and retraction counts "
-            f"{'as acknowledged' if self.counts_ok else 'NOT as acknowledged'}")
-        say(f"  SIGTERM: exit status {self.server_status} after {self.stop_seconds:.2f} s; "
-            f"entented --verify: exit status {self.verify_status}")
+        if self.stats_end is None:
+            counts = "not checked"
+        else:
+            counts = "as acknowledged" if self.counts_ok else "NOT as acknowledged"
+        say(f"  health after the load: {self.health}; fact and retraction counts {counts}")
+        if self.health.startswith("none"):
+            say(f"  the server died with exit status {self.server_status} (negative: killed by that signal)")
+        else:
+            say(f"  SIGTERM: exit status {self.server_status} after {self.stop_seconds:.2f} s")
+        say(f"  entented --verify of the database: exit status {self.verify_status}")
         say("")
         say("Result: " + ("PASS" if not self.failures else "FAIL"))
         for f in self.failures:
