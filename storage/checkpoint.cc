@@ -100,6 +100,11 @@ absl::Status SyncPath(const fs::path& path, bool directory) {
 
 absl::StatusOr<CheckpointInfo> Store::Impl::Checkpoint(const std::string& dir) const {
   if (dir.empty()) return absl::InvalidArgumentError("dir: is empty");
+  // The file system would read the path only up to the NUL, and RocksDB
+  // would fail half-way with an I/O error.
+  if (dir.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError("dir: contains a NUL byte, which no path may hold");
+  }
   const fs::path target = Normal(dir);
   std::error_code ec;
   if (fs::exists(target, ec)) {

@@ -113,6 +113,18 @@ TEST_F(CheckpointTest, ACheckpointNeedsANewDirectoryInAnExistingOne) {
   EXPECT_EQ(info->dir, dir_.path() + "/backup");
 }
 
+// Found by fuzz_requests (AdminService.Backup): a NUL byte cut the path
+// short for the file system, and RocksDB failed with an I/O error, which the
+// service answered as INTERNAL.
+TEST_F(CheckpointTest, ADirectoryWithANulByteIsRefusedAndNothingIsWritten) {
+  const std::string dir = dir_.path() + "/bac" + std::string("\x03\0\0\0" "1", 5);
+  auto info = store_->Checkpoint(dir);
+  EXPECT_EQ(info.status().code(), absl::StatusCode::kInvalidArgument) << info.status();
+  EXPECT_TRUE(absl::StartsWith(info.status().message(), "dir: ")) << info.status();
+  EXPECT_FALSE(fs::exists(dir_.path() + "/bac\x03"));
+  EXPECT_FALSE(fs::exists(dir_.path() + "/bac\x03.tmp"));
+}
+
 TEST_F(CheckpointTest, RestoreRefusesANonEmptyTargetAndASourceWithoutDatabase) {
   const std::string backup = dir_.path() + "/backup";
   ASSERT_TRUE(store_->Checkpoint(backup).ok());
