@@ -512,6 +512,24 @@ TEST_F(ImporterTest, ImporterChecksItsStartAndIsDoneAfterFinish) {
 
 // The real ICEWS 2014 sample into a seeded store: twice, with the same
 // counts, and on the seeds' state vertices.
+// Found by fuzz_requests (WriteService.Import): an error quoting bytes that
+// are not UTF-8 made the Import RPC's whole reply undecodable for proto3
+// clients (gRPC's C++ sync client aborted on it).
+TEST_F(ImporterTest, TheRpcSummaryIsUtf8WhateverTheErrorsQuote) {
+  const std::string path =
+      Write("latin1.csv",
+            "date,source,target,event\n2014-01-01,Iran,Russia,Visite d\xe9j\xe0 faite \xc3\xa9\n");
+  const ImportSummary summary = Import(path);
+  ASSERT_EQ(summary.rejected, 1);
+  v1::ImportResponse parsed;
+  ASSERT_TRUE(parsed.ParseFromString(ToProto(summary).SerializeAsString()));
+  ASSERT_EQ(parsed.errors_size(), 1);
+  // Bytes that are not UTF-8 as \xNN; UTF-8 (the \xc3\xa9 of "é") kept.
+  EXPECT_TRUE(absl::StrContains(parsed.errors(0), "\"Visite d\\xe9j\\xe0 faite \xc3\xa9\""))
+      << parsed.errors(0);
+  EXPECT_EQ(parsed.file_name(), path);
+}
+
 TEST_F(ImporterTest, IcewsSampleImportsOnceAndMeetsTheSeeds) {
   ImportSummary first = Import(ICEWS_EVENTS);
   std::fprintf(stderr, "%s", DescribeSummary(first).substr(0, 300).c_str());

@@ -37,6 +37,55 @@ const FormatInfo& InfoOf(Value FormatInfo::*field, Value value) {
   return kFormats[std::size(kFormats) - 1];
 }
 
+// The length of the well-formed UTF-8 character at the start of `text`
+// (no overlong forms, surrogates or code points past U+10FFFF), 0 if none.
+size_t Utf8CharLength(absl::string_view text) {
+  const auto byte = [&text](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  size_t length;
+  unsigned char low = 0x80, high = 0xbf;  // the second byte's range
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    length = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    length = 3;
+    if (lead == 0xe0) low = 0xa0;
+    if (lead == 0xed) high = 0x9f;
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    length = 4;
+    if (lead == 0xf0) low = 0x90;
+    if (lead == 0xf4) high = 0x8f;
+  } else {
+    return 0;
+  }
+  if (text.size() < length || byte(1) < low || byte(1) > high) return 0;
+  for (size_t i = 2; i < length; ++i) {
+    if (byte(i) < 0x80 || byte(i) > 0xbf) return 0;
+  }
+  return length;
+}
+
+// `text` with each byte that is not part of well-formed UTF-8 written as
+// \xNN: errors quote the input, which may be in another encoding, and the
+// Import RPC's strings must be UTF-8 (a proto3 client refuses the whole
+// response otherwise).
+std::string Utf8Text(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    const size_t length = Utf8CharLength(text);
+    if (length == 0) {
+      absl::StrAppend(&out, "\\x",
+                      absl::Hex(static_cast<unsigned char>(text[0]), absl::kZeroPad2));
+      text.remove_prefix(1);
+    } else {
+      out.append(text.data(), length);
+      text.remove_prefix(length);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<Format> ParseFormat(absl::string_view name) {
@@ -101,7 +150,7 @@ Format FromProto(v1::ImportFormat format) { return InfoOf(&FormatInfo::proto, fo
 
 v1::ImportResponse ToProto(const ImportSummary& summary) {
   v1::ImportResponse response;
-  response.set_file_name(summary.path);
+  response.set_file_name(Utf8Text(summary.path));
   response.set_format(ToProto(summary.format));
   response.set_source_id(summary.source_id);
   response.set_lines(summary.lines);
@@ -110,7 +159,7 @@ v1::ImportResponse ToProto(const ImportSummary& summary) {
   response.set_rejected(summary.rejected);
   response.set_entities_created(summary.entities_created);
   response.set_stopped(summary.stopped);
-  for (const auto& error : summary.errors) response.add_errors(error);
+  for (const auto& error : summary.errors) response.add_errors(Utf8Text(error));
   *response.mutable_elapsed() =
       TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(summary.elapsed));
   return response;

@@ -56,7 +56,9 @@ struct ImportSummary {
 // A human-readable summary: one line of counts, then the errors.
 std::string DescribeSummary(const ImportSummary& summary);
 
-// The summary as the Import RPC replies with it, and back.
+// The summary as the Import RPC replies with it, and back. The reply's
+// strings are UTF-8: bytes of the file name and errors that are not (errors
+// quote the input) are written \xNN.
 v1::ImportResponse ToProto(const ImportSummary& summary);
 ImportSummary FromProto(const v1::ImportResponse& response);
 v1::ImportFormat ToProto(Format format);
