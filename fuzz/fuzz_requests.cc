@@ -28,6 +28,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "entente/v1/admin_service.grpc.pb.h"
 #include "entente/v1/query_service.grpc.pb.h"
 #include "entente/v1/read_service.grpc.pb.h"

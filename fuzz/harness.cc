@@ -19,11 +19,16 @@ std::string* temp_root = nullptr;
 storage::Store* seeded_store = nullptr;
 
 void RemoveTempRoot() {
-  // The store closes before its files go.
-  delete seeded_store;
-  seeded_store = nullptr;
   std::error_code ec;
   std::filesystem::remove_all(*temp_root, ec);
+}
+
+// Registered once the store is open: exit handlers run in reverse order, so
+// this runs before RocksDB's own static objects go (closing after them
+// crashed) and before RemoveTempRoot.
+void CloseStore() {
+  delete seeded_store;
+  seeded_store = nullptr;
 }
 
 [[noreturn]] void SetupFailed(absl::string_view what) {
@@ -51,13 +56,15 @@ storage::Store& SeededStore() {
   auto seeded = seeds::LoadSeeds(**store);
   if (!seeded.ok()) SetupFailed(seeded.status().ToString());
   seeded_store = store->release();
+  std::atexit(CloseStore);
   return *seeded_store;
 }
 
 void Fail(absl::string_view what, absl::string_view input) {
   const absl::string_view shown = input.substr(0, 2048);
-  std::fprintf(stderr, "\n== fuzz invariant failed: %.*s\n== input (%zu bytes%s): \"%s\"\n",
-               static_cast<int>(what.size()), what.data(), input.size(),
+  // Escaped: messages may quote input bytes, NULs included.
+  std::fprintf(stderr, "\n== fuzz invariant failed: %s\n== input (%zu bytes%s): \"%s\"\n",
+               absl::CEscape(what).c_str(), input.size(),
                shown.size() < input.size() ? ", first 2048 shown" : "",
                absl::CEscape(shown).c_str());
   std::fflush(stderr);
