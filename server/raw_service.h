@@ -19,6 +19,7 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/impl/codegen/server_callback_handlers.h"  // CallbackUnaryHandler (clang needs it)
 #include "grpcpp/support/method_handler.h"
 
 namespace entente::server {
