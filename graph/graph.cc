@@ -467,7 +467,10 @@ absl::Status LiveGraph::SaveImage(const std::string& path, bool* written) {
   return absl::OkStatus();
 }
 
-std::shared_ptr<const Snapshot> LiveGraph::snapshot() const { return current_.load(); }
+std::shared_ptr<const Snapshot> LiveGraph::snapshot() const {
+  std::lock_guard lock(current_mu_);
+  return current_;
+}
 
 void LiveGraph::OnApplied(const v1::Mutation& mutation, const storage::ApplyResult& result) {
   std::lock_guard lock(mu_);
@@ -527,8 +530,14 @@ void LiveGraph::Publish() {
   }
   state.vertices_published = true;
   state.retractions_published = true;
-  current_.store(std::make_shared<const Snapshot>(state.vertices, state.base, recent,
-                                                  state.retractions));
+  auto next = std::make_shared<const Snapshot>(state.vertices, state.base, recent,
+                                               state.retractions);
+  {
+    std::lock_guard current_lock(current_mu_);
+    next.swap(current_);
+  }
+  // `next` now holds the previous snapshot; when it was the last reference
+  // it is freed here, outside current_mu_.
   state.dirty = false;
 }
 

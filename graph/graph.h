@@ -20,7 +20,6 @@
 #define ENTENTE_GRAPH_GRAPH_H_
 
 #include <array>
-#include <atomic>
 #include <bitset>
 #include <cstdint>
 #include <memory>
@@ -192,7 +191,14 @@ class LiveGraph {
   storage::Store* store_ = nullptr;
   std::unique_ptr<State> state_;  // guarded by mu_
   std::mutex mu_;
-  std::atomic<std::shared_ptr<const Snapshot>> current_;
+  // The published snapshot, behind a mutex of its own that is held only to
+  // copy or swap the pointer: readers never wait for a Publish (which holds
+  // mu_). Not std::atomic<std::shared_ptr>: GCC 12's unlocks its lock bit in
+  // load() with a relaxed store, so a load's read of the pointer is not
+  // ordered before the next store's write — a data race ThreadSanitizer
+  // reports (docs/sanitizers.md).
+  mutable std::mutex current_mu_;
+  std::shared_ptr<const Snapshot> current_;  // guarded by current_mu_
   BuildStats build_stats_;
   // The image this graph was read from or last saved to, and the log
   // sequence it holds.

@@ -2,7 +2,9 @@
 #include "graph/graph.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -460,6 +462,86 @@ TEST_F(GraphTest, DeadlinesStopLongQueries) {
   // periodic), but never yields a wrong answer.
   auto path = ShortestPath(Graph(), q);
   EXPECT_TRUE(path.ok() || path.status().code() == absl::StatusCode::kDeadlineExceeded);
+}
+
+// The server's pattern: writers apply (new entities, facts, retractions) and
+// publish on several threads while readers query the snapshots they take.
+// Each snapshot is whole and counts only grow; run under ThreadSanitizer
+// (ctest -L concurrency, docs/sanitizers.md) it also shows no data race.
+TEST_F(GraphTest, ReadersQuerySnapshotsWhileWritersApplyAndPublish) {
+  Link({"A", "B"}, Date(2020, 1, 1));
+  Graph();  // the live graph follows the store from here on
+  constexpr int kWriters = 2;
+  constexpr int kReaders = 2;
+  constexpr int kFacts = 150;  // per writer: enough to fold the recent layer
+  std::atomic<int> writing = kWriters;
+  std::vector<int> write_errors(kWriters, 0);
+  std::vector<int> read_errors(kReaders, 0);
+  std::vector<int> queries(kReaders, 0);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      std::string other = "A";
+      for (int i = 0; i < kFacts; ++i) {
+        if (i % 10 == 0) {  // a new vertex: the vertex table is copied on write
+          v1::Entity e;
+          e.set_id(absl::StrCat("W", w, "_", i));
+          e.set_kind(v1::ENTITY_KIND_STATE);
+          e.set_name(e.id());
+          if (!store_->UpsertEntity(e).ok()) ++write_errors[w];
+          other = e.id();
+        }
+        v1::Fact f;
+        f.set_type(v1::FACT_TYPE_MEETING);
+        for (const std::string& id : {std::string("B"), other}) {
+          auto* p = f.add_participants();
+          p->set_entity_id(id);
+          p->set_role(v1::PARTICIPANT_ROLE_PARTY);
+        }
+        *f.mutable_valid_time()->mutable_start() = Date(2021, 1 + i % 12, 1);
+        f.set_summary(absl::StrCat("writer ", w, " fact ", i));
+        auto recorded = store_->RecordFact(f);
+        if (!recorded.ok()) {
+          ++write_errors[w];
+        } else if (i % 25 == 0 && !store_->RetractFact(recorded->id, "test").ok()) {
+          ++write_errors[w];
+        }
+        if (i % 3 == 0) graph_->Publish();
+      }
+      graph_->Publish();
+      --writing;
+    });
+  }
+  for (int r = 0; r < kReaders; ++r) {
+    threads.emplace_back([&, r] {
+      size_t facts = 0;
+      size_t vertices = 0;
+      do {
+        auto snapshot = graph_->snapshot();
+        if (snapshot->fact_count() < facts || snapshot->vertex_count() < vertices) ++read_errors[r];
+        facts = snapshot->fact_count();
+        vertices = snapshot->vertex_count();
+        NeighborhoodQuery q;
+        q.seeds = {snapshot->Find("B")};
+        q.hops = 2;
+        auto result = Neighborhood(*snapshot, q);
+        if (!result.ok()) ++read_errors[r];
+        // Every edge leads to a vertex and a fact of this snapshot.
+        snapshot->ForEachEdge(q.seeds[0], EdgeFilter(), [&](Vertex v, FactIndex f) {
+          if (v >= snapshot->vertex_count() || f >= snapshot->fact_count()) ++read_errors[r];
+        });
+        ++queries[r];
+      } while (writing > 0);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int w = 0; w < kWriters; ++w) EXPECT_EQ(write_errors[w], 0) << "writer " << w;
+  for (int r = 0; r < kReaders; ++r) {
+    EXPECT_EQ(read_errors[r], 0) << "reader " << r;
+    EXPECT_GT(queries[r], 0) << "reader " << r;
+  }
+  EXPECT_EQ(Graph().fact_count(), 1u + kWriters * kFacts);
+  EXPECT_EQ(Graph().vertex_count(), 8u + kWriters * kFacts / 10);
 }
 
 }  // namespace
