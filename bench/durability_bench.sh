@@ -13,14 +13,24 @@
 set -euo pipefail
 entented=$1 bench=$2 seconds=${3:-10} runs=${4:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/entente_durability_bench.XXXXXX")
-server_pid= strace_pid=
+server_pid= server_log= strace_pid=
+# A server that does not exit 0 on SIGTERM crashed or, in a sanitizer build,
+# exited after a report (docs/sanitizers.md): the line below fails the
+# write_bench_smoke test, whose rates were already printed.
 stop_server() {
+  local status=0
   if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$server_pid" 2>/dev/null || true
   fi
-  [[ -n $server_pid ]] && wait "$server_pid" 2>/dev/null || true
+  if [[ -n $server_pid ]]; then
+    wait "$server_pid" 2>/dev/null || status=$?
+    if ((status != 0)); then
+      echo "durability_bench: entented exited with status $status; its log:"
+      cat "$server_log"
+    fi
+  fi
   server_pid=
 }
 cleanup() {
@@ -33,7 +43,8 @@ trap cleanup EXIT
 start_server() {  # start_server NAME [entented flags...]
   local name=$1
   shift
-  : >"$work/$name.log"
+  server_log=$work/$name.log
+  : >"$server_log"
   "$entented" --db "$work/$name" --listen 127.0.0.1:0 --no-seeds --drain-seconds 0 "$@" \
     2>>"$work/$name.log" &
   server_pid=$!

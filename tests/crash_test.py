@@ -110,6 +110,10 @@ class Server:
             self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
 
+    def log(self):
+        with open(self.log_path) as log:
+            return log.read()
+
     def close(self):
         if hasattr(self, "channel"):
             self.channel.close()
@@ -124,6 +128,30 @@ class Server:
             status = -1
         self.channel.close()
         return status
+
+
+SANITIZER_REPORTS = ("WARNING: ThreadSanitizer:", "ERROR: AddressSanitizer:",
+                     "ERROR: LeakSanitizer:", "UndefinedBehaviorSanitizer:")
+
+
+def check_killed(proc, log_path):
+    """The test ends servers with SIGKILL; a server that ended otherwise ended on its own —
+    a crash, or in a sanitizer build the exit after a report (docs/sanitizers.md) — which
+    the writers would have taken for the kill. A report that did not end the server
+    (TSAN_OPTIONS without halt_on_error) is in its log."""
+    with open(log_path) as log:
+        text = log.read()
+    if proc.returncode != -signal.SIGKILL:
+        raise Failure(f"entented exited with status {proc.returncode} before it was "
+                      f"killed:\n{text}")
+    if any(report in text for report in SANITIZER_REPORTS):
+        raise Failure(f"entented reported a sanitizer error before it was killed:\n{text}")
+
+
+def check_stopped(server):
+    status = server.stop()
+    if status != 0:
+        raise Failure(f"entented did not stop cleanly (status {status}):\n{server.log()}")
 
 
 class Ledger:
@@ -330,7 +358,7 @@ def seeding_phase(entented, work, rng, attempts):
     log = os.path.join(work, "seeding.log")
     reference = Server(entented, os.path.join(work, "seeded"), log, False, seeds=True)
     want = reference.admin.GetStats(admin_service_pb2.GetStatsRequest(), timeout=CALL_TIMEOUT)
-    reference.stop()
+    check_stopped(reference)
     for attempt in range(attempts):
         db = os.path.join(work, f"seeding{attempt}")
         with open(log, "w") as out:
@@ -339,9 +367,10 @@ def seeding_phase(entented, work, rng, attempts):
         time.sleep(rng.uniform(0, 0.4))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        check_killed(proc, log)
         server = Server(entented, db, log, False, seeds=True)
         got = server.admin.GetStats(admin_service_pb2.GetStatsRequest(), timeout=CALL_TIMEOUT)
-        server.stop()
+        check_stopped(server)
         for field in ("entity_count", "source_count", "fact_count"):
             if getattr(got, field) != getattr(want, field):
                 raise Failure(f"killed while seeding, then restarted: {field} is "
@@ -398,8 +427,7 @@ def main():
                 server = Server(entented, db, log, cycle % 2 == 1)
                 check_after_crash(server, ledger, rng, args.sample)
                 if args.fresh_every and cycle % args.fresh_every == 0 and cycle < args.cycles:
-                    if server.stop() != 0:
-                        raise Failure("entented did not stop cleanly")
+                    check_stopped(server)
                     verify(entented, db)
                     ledger = None
             if ledger is None:
@@ -413,6 +441,7 @@ def main():
             writers.start()
             time.sleep(rng.uniform(0.05, args.max_kill_delay))
             server.kill()
+            check_killed(server.proc, server.log_path)
             writers.join()
             server.close()
             for kind, n in writers.calls.items():
@@ -422,8 +451,7 @@ def main():
                   f"{sum(len(f) for _, f in ledger.unknown)} in calls cut off; "
                   f"verify {verify_seconds:.2f} s", flush=True)
         # Last: a clean stop, and the database it leaves is consistent too.
-        if server.stop() != 0:
-            raise Failure("entented did not stop cleanly after the last cycle")
+        check_stopped(server)
         verify(entented, db)
     except Failure as failure:
         if server is not None:

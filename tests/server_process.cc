@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include "gtest/gtest.h"
+
 namespace entente::testing {
 namespace fs = std::filesystem;
 namespace {
@@ -40,6 +42,19 @@ pid_t Spawn(std::vector<std::string> args, const std::string& stderr_path,
   argv.push_back(nullptr);
   execv(argv[0], argv.data());
   _exit(127);
+}
+
+// Sanitizer builds: a child's report goes to its stderr, which is a log file
+// here, and the child may go on (or exit with a status no test checks) —
+// so a report in the log fails the test, with the log in the output.
+void FailOnSanitizerReport(const std::string& what, const std::string& log_text) {
+  for (const char* marker : {"WARNING: ThreadSanitizer:", "ERROR: AddressSanitizer:",
+                             "ERROR: LeakSanitizer:", "UndefinedBehaviorSanitizer:"}) {
+    if (log_text.find(marker) != std::string::npos) {
+      ADD_FAILURE() << what << " reported a sanitizer error:\n" << log_text;
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -83,13 +98,20 @@ ServerProcess::ServerProcess(const std::string& db_path, const std::vector<std::
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;  // exited before listening
+      FailOnSanitizerReport("entented", log());
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
 
-ServerProcess::~ServerProcess() { Stop(); }
+ServerProcess::~ServerProcess() {
+  // Tests that do not stop the server themselves still learn how it ended:
+  // a server that died on its own (a sanitizer's exitcode, a crash) fails.
+  if (pid_ <= 0) return;
+  const int status = Stop();
+  if (status != 0) ADD_FAILURE() << "entented exited with status " << status << ":\n" << log();
+}
 
 std::string ServerProcess::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
@@ -108,6 +130,7 @@ RunResult RunProgram(const std::string& program, const std::vector<std::string>&
   }
   result.stdout_text = ReadFile(out_path);
   result.stderr_text = ReadFile(log_path);
+  FailOnSanitizerReport(program, result.stderr_text);
   return result;
 }
 
@@ -130,6 +153,7 @@ int ServerProcess::Stop() {
   }
   pid_ = -1;
   port_ = 0;
+  FailOnSanitizerReport("entented", log());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
