@@ -544,5 +544,37 @@ TEST_F(GraphTest, ReadersQuerySnapshotsWhileWritersApplyAndPublish) {
   EXPECT_EQ(Graph().vertex_count(), 8u + kWriters * kFacts / 10);
 }
 
+// Found by fuzz_requests (FindPaths, time-respecting, without `since`): a
+// fact of unknown beginning arrives at `to` on kMinDay, and the day before
+// it overflowed (UBSan: signed integer overflow in paths.cc).
+TEST_F(GraphTest, TimeRespectingPathsTakeFactsOfUnknownBeginning) {
+  v1::Fact f;
+  f.set_type(v1::FACT_TYPE_MEETING);
+  for (const char* id : {"A", "B"}) {
+    auto* p = f.add_participants();
+    p->set_entity_id(id);
+    p->set_role(v1::PARTICIPANT_ROLE_PARTY);
+  }
+  f.mutable_valid_time()->set_open_start(true);
+  *f.mutable_valid_time()->mutable_end() = Date(2020, 5);
+  f.set_summary("a fact of unknown beginning");
+  ASSERT_TRUE(store_->RecordFact(f).ok());
+  Link({"B", "C"}, Date(2020, 6, 1));
+  PathQuery q;
+  q.from = V("A");
+  q.to = V("B");
+  auto direct = TimeRespectingPath(Graph(), q, storage::kMinDay);
+  ASSERT_TRUE(direct.ok()) << direct.status();
+  ASSERT_TRUE(direct->has_value());
+  EXPECT_EQ(Ids((*direct)->vertices), (std::vector<std::string>{"A", "B"}));
+  EXPECT_EQ((*direct)->hops.back().day, storage::kMinDay);
+  q.to = V("C");
+  auto onward = TimeRespectingPath(Graph(), q, storage::kMinDay);
+  ASSERT_TRUE(onward.ok()) << onward.status();
+  ASSERT_TRUE(onward->has_value());
+  EXPECT_EQ(Ids((*onward)->vertices), (std::vector<std::string>{"A", "B", "C"}));
+  EXPECT_EQ((*onward)->hops.back().day, ToDayNumber(2020, 6, 1));
+}
+
 }  // namespace
 }  // namespace entente::graph

@@ -16,6 +16,13 @@ absl::Status Expired() {
   return absl::DeadlineExceededError("the path search ran past its deadline");
 }
 
+// The day before `day`. A fact of unknown beginning covers kMinDay, and
+// nothing arrives before it: the window stays at kMinDay instead of
+// overflowing.
+storage::DayNumber DayBefore(storage::DayNumber day) {
+  return day == storage::kMinDay ? day : day - 1;
+}
+
 // Whether a path search from `root` may pass through `v`: its two ends
 // always, other vertices when the filter allows their kind.
 bool MayEnter(const Snapshot& graph, const PathQuery& query, Vertex root, Vertex v) {
@@ -285,14 +292,14 @@ absl::StatusOr<std::optional<Path>> TimeRespectingPath(const Snapshot& graph,
           Entry& entry = entries[label.Get(w).fact];  // improve this round's entry
           entry = {w, when, f, e};
           label.Get(w).day = when;
-          if (w == query.to) filter.window.last = std::min(filter.window.last, when - 1);
+          if (w == query.to) filter.window.last = std::min(filter.window.last, DayBefore(when));
           return;
         }
         label.Set(w, {when, round, u, static_cast<FactIndex>(entries.size())});
         next.push_back(static_cast<uint32_t>(entries.size()));
         entries.push_back({w, when, f, e});
         // Later scans need only facts that could reach `to` sooner.
-        if (w == query.to) filter.window.last = std::min(filter.window.last, when - 1);
+        if (w == query.to) filter.window.last = std::min(filter.window.last, DayBefore(when));
       });
     }
     std::swap(frontier, next);
