@@ -35,6 +35,7 @@
 #include "entente/v1/read_service.grpc.pb.h"
 #include "entente/v1/write_service.grpc.pb.h"
 #include "fuzz/harness.h"
+#include "google/protobuf/stubs/logging.h"
 #include "graph/graph.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -86,6 +87,9 @@ void StopServer() {
 
 InProcessServer& Server() {
   if (server != nullptr) return *server;
+  // Protobuf logs every string that is not UTF-8 as it parses; most inputs
+  // have one, and the log would drown libFuzzer's.
+  google::protobuf::SetLogHandler(nullptr);
   storage::Store& store = SeededStore();
   auto graph = graph::LiveGraph::Build(store);
   if (!graph.ok()) {
