@@ -63,6 +63,12 @@ absl::StatusOr<importer::ImportOptions> ImportOptionsOf(const v1::ImportHeader& 
   if (!header.source_id().empty()) {
     if (auto s = storage::ValidateId(header.source_id(), "header.source_id"); !s.ok()) return s;
     options.source_id = header.source_id();
+  } else if (std::filesystem::path(name).filename().empty()) {
+    // The default source id is the name's last component; "data/" has none.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "header.file_name: \"", name,
+        "\" ends in \"/\" and so gives no default source id; name a file or set "
+        "header.source_id"));
   }
   options.strict = header.strict();
   options.max_errors = static_cast<size_t>(limits.max_reported_rejections);

@@ -148,6 +148,8 @@ TEST_F(ImportRpcTest, BadStreamsAreRefusedNamingTheField) {
       {{unknown_format}, "header.format: unknown format 99"},
       {{Header("notes.txt")}, "header.format: is unspecified and notes.txt: cannot tell the format"},
       {{bad_source}, "header.source_id: "},
+      // Found by fuzz_requests: the default source id was empty ("source id: is empty").
+      {{Header("data/", v1::IMPORT_FORMAT_TSV)}, "header.file_name: \"data/\" ends in \"/\""},
       {{Header("events.tsv"), Header("events.tsv")}, "header: is repeated in message 1"},
       {{Header("events.tsv"), v1::ImportRequest()}, "chunk: is missing in message 1"},
       {{Header("events.tsv"), Chunk(std::string(65, '\n'))},
