@@ -44,7 +44,8 @@ const std::string& TempRoot() {
   std::string pattern = absl::StrCat(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp",
                                      "/entente_fuzz_XXXXXX");
   if (mkdtemp(pattern.data()) == nullptr) SetupFailed(absl::StrCat("mkdtemp ", pattern, " failed"));
-  temp_root = new std::string(pattern);
+  // Absolute: Backup requests are confined under it and must name absolute paths.
+  temp_root = new std::string(std::filesystem::absolute(pattern).string());
   std::atexit(RemoveTempRoot);
   return *temp_root;
 }

@@ -5,7 +5,7 @@
 # temporary store), log and any crash-*, leak-*, timeout-* or oom-* input.
 # Exits non-zero when the target crashed, saying where the input is.
 set -euo pipefail
-fuzzer=$1 corpus=$2 seconds=$3 work=$4
+fuzzer=$1 corpus=$2 seconds=$3 work=$(realpath -m "$4")
 name=$(basename "$fuzzer")
 case "$name" in
   fuzz_import_jsonl|fuzz_seeds) max_len=8192 ;;
