@@ -158,6 +158,7 @@ absl::Status RunServer(const ServerOptions& options) {
   Log(absl::StrCat("opened ", options.db_path,
                    (*store)->created() ? " (new database)" : " (existing database)",
                    ", schema version ", storage::kSchemaVersion));
+  if (!(*store)->upgrade_report().empty()) Log((*store)->upgrade_report());
   if (auto s = LoadSeedsIfNew(**store, options); !s.ok()) return s;
   Log(absl::StrCat("holds ", Describe((*store)->Stats())));
   // The graph is saved beside the database at shutdown and read back at
@@ -253,6 +254,7 @@ int RunImport(const ServerOptions& options) {
   Log(absl::StrCat("opened ", options.db_path,
                    (*store)->created() ? " (new database)" : " (existing database)",
                    " for import"));
+  if (!(*store)->upgrade_report().empty()) Log((*store)->upgrade_report());
   if (auto s = LoadSeedsIfNew(**store, options); !s.ok()) {
     Log(std::string(s.message()));
     return 1;

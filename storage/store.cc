@@ -202,7 +202,7 @@ absl::Status Store::Impl::CheckExisting() {
     return absl::FailedPreconditionError(
         absl::StrCat(path_, " is not an Entente database (foreign schema record)"));
   }
-  if (info.version() != kSchemaVersion) {
+  if (info.version() < kOldestUpgradableSchema || info.version() > kSchemaVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
         path_, " has schema version ", info.version(), " but this build of Entente reads ",
         kSchemaVersion, info.version() > kSchemaVersion ? "; use a newer Entente" : "",
@@ -298,7 +298,72 @@ absl::Status Store::Impl::Open() {
     if (!s.ok()) return FromRocks(s, "writing the schema record");
   }
   if (auto st = LoadState(); !st.ok()) return st;
+  if (auto st = UpgradeSchema(); !st.ok()) return st;
   return options_.finish_creation_on_open ? FinishCreation() : absl::OkStatus();
+}
+
+absl::Status Store::Impl::UpgradeSchema() {
+  if (schema_.version() >= kSchemaVersion) return absl::OkStatus();
+  const uint32_t from = schema_.version();
+  // 1 -> 2: the undated state_id of a sub-state organization (version 1's
+  // importer set it from "Sector (Country)" names) becomes an AFFILIATION
+  // open at both ends, which roll-up reads. A person's state_id is
+  // nationality, a place's is where it lies: neither means standing for the
+  // state, so they stay descriptive only.
+  std::vector<v1::Mutation> mutations;
+  if (auto s = ForEach<v1::Entity>(kEntities, [&](const v1::Entity& e) {
+        if (e.kind() != v1::ENTITY_KIND_ORGANIZATION || e.state_id().empty()) return true;
+        auto state = entity_kinds_.find(e.state_id());
+        if (state == entity_kinds_.end() || state->second != v1::ENTITY_KIND_STATE) return true;
+        v1::Fact* fact = mutations.emplace_back().mutable_record_fact();
+        fact->set_type(v1::FACT_TYPE_AFFILIATION);
+        auto* affiliate = fact->add_participants();
+        affiliate->set_entity_id(e.id());
+        affiliate->set_role(v1::PARTICIPANT_ROLE_AFFILIATE);
+        auto* owner = fact->add_participants();
+        owner->set_entity_id(e.state_id());
+        owner->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
+        fact->mutable_valid_time()->set_open_start(true);
+        fact->mutable_valid_time()->set_open_end(true);
+        (*fact->mutable_attributes())["basis"] = "state_id";
+        fact->set_summary(absl::StrCat(e.name(), " stands for ", e.state_id(),
+                                       " (its state_id before schema version 2)"));
+        fact->mutable_provenance()->set_source_id(kUpgradeSourceId);
+        fact->mutable_provenance()->set_locator(absl::StrCat("entity ", e.id()));
+        return true;
+      });
+      !s.ok()) {
+    return s;
+  }
+  const size_t affiliations = mutations.size();
+  if (!mutations.empty()) {
+    v1::Mutation source;
+    source.mutable_upsert_source()->set_id(kUpgradeSourceId);
+    source.mutable_upsert_source()->set_title(
+        "Entity.state_id of organizations stored before schema version 2");
+    source.mutable_upsert_source()->set_publisher("Entente");
+    mutations.insert(mutations.begin(), std::move(source));
+    // All or nothing; a crash before the version below is written repeats
+    // the upgrade at the next open, where every fact is already stored.
+    for (auto& result : ApplyBatch(std::move(mutations), true)) {
+      if (!result.ok()) {
+        return absl::Status(result.status().code(),
+                            absl::StrCat("upgrading ", path_, " from schema version ", from,
+                                         ": ", result.status().message()));
+      }
+    }
+  }
+  v1::SchemaInfo upgraded = schema_;
+  upgraded.set_version(kSchemaVersion);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  auto s = db_->Put(sync, cf(kMeta), std::string(keys::kSchemaKey), upgraded.SerializeAsString());
+  if (!s.ok()) return FromRocks(s, "writing the upgraded schema record");
+  schema_ = std::move(upgraded);
+  upgrade_report_ = absl::StrCat("upgraded from schema version ", from, " to ", kSchemaVersion,
+                                 ": ", affiliations,
+                                 " organizations' state_id recorded as AFFILIATION facts");
+  return absl::OkStatus();
 }
 
 absl::Status Store::Impl::FinishCreation() {
@@ -611,6 +676,23 @@ absl::Status Store::Impl::CheckFact(const v1::Fact& fact) const {
                                absl::StrCat("fact.participants[", i, "].entity_id"));
         !s.ok()) {
       return s;
+    }
+  }
+  if (fact.type() == v1::FACT_TYPE_AFFILIATION) {
+    // The shape is checked; the kinds need the entities.
+    for (int i = 0; i < fact.participants_size(); ++i) {
+      const auto& p = fact.participants(i);
+      const bool is_state = entity_kinds_.at(p.entity_id()) == v1::ENTITY_KIND_STATE;
+      const std::string at = absl::StrCat("fact.participants[", i, "].entity_id");
+      if (p.role() == v1::PARTICIPANT_ROLE_AFFILIATED_STATE && !is_state) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            at, ": \"", p.entity_id(), "\" is not a STATE entity; an affiliation is to a state"));
+      }
+      if (p.role() == v1::PARTICIPANT_ROLE_AFFILIATE && is_state) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            at, ": \"", p.entity_id(), "\" is a STATE; only its parts, people and places are "
+            "affiliated with a state"));
+      }
     }
   }
   for (int i = 0; i < fact.attribution().claimant_ids_size(); ++i) {
@@ -926,6 +1008,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
 }
 
 bool Store::created() const { return impl_->created_; }
+const std::string& Store::upgrade_report() const { return impl_->upgrade_report_; }
 absl::Status Store::FinishCreation() { return impl_->FinishCreation(); }
 absl::Time Store::create_time() const { return FromTimestamp(impl_->schema().create_time()); }
 const std::string& Store::path() const { return impl_->path_; }

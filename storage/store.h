@@ -38,9 +38,16 @@
 
 namespace entente::storage {
 
-// The on-disk layout version this build writes and reads. Opening a database
-// with another version fails with FAILED_PRECONDITION.
-inline constexpr uint32_t kSchemaVersion = 1;
+// The on-disk layout version this build writes. A database of an older
+// version this build knows (kOldestUpgradableSchema and up) is upgraded on
+// open; any other version fails with FAILED_PRECONDITION.
+//   1: the first release.
+//   2: affiliations are AFFILIATION facts; an ORGANIZATION's undated
+//      state_id of version 1 becomes an open-ended AFFILIATION citing the
+//      source kUpgradeSourceId.
+inline constexpr uint32_t kSchemaVersion = 2;
+inline constexpr uint32_t kOldestUpgradableSchema = 1;
+inline constexpr char kUpgradeSourceId[] = "entente_schema_upgrade";
 
 struct StoreOptions {
   // Create the database (and its directory) when missing. Default: true.
@@ -174,6 +181,9 @@ class Store {
   // True when Open created the database (it held nothing before, or only
   // a creation that was never finished).
   bool created() const;
+  // What Open did to bring an older database to kSchemaVersion, for the
+  // log ("upgraded from schema version 1 to 2: ..."); empty when nothing.
+  const std::string& upgrade_report() const;
   // Marks the database this Open created as made (see
   // StoreOptions::finish_creation_on_open): from now on a crash leaves it
   // as it is. Does nothing for a database made before.

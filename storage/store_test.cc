@@ -1,6 +1,7 @@
 #include "storage/store.h"
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <thread>
 
@@ -768,6 +769,129 @@ TEST_F(StoreTest, ConcurrentAppliesEachGetTheirOwnResult) {
   auto report = store_->Verify();
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(report->consistent()) << report->problems.front();
+}
+
+v1::Fact Affiliation(const std::string& actor, const std::string& state) {
+  v1::Fact f;
+  f.set_type(v1::FACT_TYPE_AFFILIATION);
+  auto* p = f.add_participants();
+  p->set_entity_id(actor);
+  p->set_role(v1::PARTICIPANT_ROLE_AFFILIATE);
+  p = f.add_participants();
+  p->set_entity_id(state);
+  p->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
+  *f.mutable_valid_time()->mutable_start() = Date(2014, 1);
+  *f.mutable_valid_time()->mutable_end() = Date(2014, 6);
+  return f;
+}
+
+TEST_F(StoreTest, BadAffiliationsAreRefusedNamingTheFieldAndStoreNothing) {
+  AddStates();
+  v1::Entity ministry;
+  ministry.set_id("foreign_affairs_russia");
+  ministry.set_kind(v1::ENTITY_KIND_ORGANIZATION);
+  ministry.set_name("Foreign Affairs (Russia)");
+  ASSERT_TRUE(store_->UpsertEntity(ministry).ok());
+  v1::Entity sco;
+  sco.set_id("sco");
+  sco.set_kind(v1::ENTITY_KIND_ORGANIZATION);
+  sco.set_name("Shanghai Cooperation Organisation");
+  ASSERT_TRUE(store_->UpsertEntity(sco).ok());
+  const int64_t facts_before = store_->Stats().facts;
+
+  auto refused = [&](const v1::Fact& fact) {
+    auto result = store_->RecordFact(fact);
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+    return std::string(result.status().message());
+  };
+  EXPECT_EQ(refused(Affiliation("nobody", "RUS")),
+            "fact.participants[0].entity_id: unknown entity \"nobody\"");
+  EXPECT_EQ(refused(Affiliation("foreign_affairs_russia", "sco")),
+            "fact.participants[1].entity_id: \"sco\" is not a STATE entity; an affiliation is "
+            "to a state");
+  EXPECT_TRUE(absl::StartsWith(refused(Affiliation("IRN", "RUS")),
+                               "fact.participants[0].entity_id: \"IRN\" is a STATE"));
+  v1::Fact reversed = Affiliation("foreign_affairs_russia", "RUS");
+  *reversed.mutable_valid_time()->mutable_end() = Date(2013);
+  EXPECT_TRUE(absl::StartsWith(refused(reversed), "fact.valid_time.end: ends (2013) before"))
+      << refused(reversed);
+  v1::Fact three = Affiliation("foreign_affairs_russia", "RUS");
+  auto* extra = three.add_participants();
+  extra->set_entity_id("IRN");
+  extra->set_role(v1::PARTICIPANT_ROLE_PARTY);
+  EXPECT_TRUE(absl::StartsWith(refused(three), "fact.participants: an AFFILIATION has exactly "
+                                               "two participants"));
+  v1::Fact two_states = Affiliation("foreign_affairs_russia", "RUS");
+  two_states.mutable_participants(0)->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
+  EXPECT_EQ(refused(two_states), "fact.participants[1].role: an AFFILIATION's participants are "
+                                 "one AFFILIATE and one AFFILIATED_STATE");
+  // The roles mean nothing outside an AFFILIATION.
+  v1::Fact meeting = Meeting("IRN", "RUS", Date(2014, 2, 3));
+  meeting.mutable_participants(1)->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
+  EXPECT_EQ(refused(meeting), "fact.participants[1].role: PARTICIPANT_ROLE_AFFILIATED_STATE "
+                              "belongs to AFFILIATION facts only");
+  EXPECT_EQ(store_->Stats().facts, facts_before);
+
+  auto good = store_->RecordFact(Affiliation("foreign_affairs_russia", "RUS"));
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_TRUE(good->created);
+  EXPECT_EQ(store_->Stats().facts, facts_before + 1);
+}
+
+TEST(StoreUpgradeTest, ASchemaOneDatabaseIsUpgradedOnOpenOnce) {
+  // Made by the release before affiliations (tests/data/schema1-store.md).
+  const fs::path made = fs::path(ENTENTE_SOURCE_DIR) / "tests/data/schema1-store";
+  ASSERT_TRUE(fs::exists(made / "CURRENT")) << made;
+  TempDir dir;
+  fs::copy(made, dir.path(), fs::copy_options::recursive);
+  int64_t facts_after_upgrade = 0;
+  {
+    auto store = Store::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->Stats().schema_version, kSchemaVersion);
+    EXPECT_TRUE(absl::StrContains((*store)->upgrade_report(),
+                                  "upgraded from schema version 1 to 2"))
+        << (*store)->upgrade_report();
+    // Every organization that carried a state's id now has an AFFILIATION
+    // to it citing the upgrade; persons and places do not.
+    std::map<std::string, std::string> expected;
+    ASSERT_TRUE((*store)
+                    ->ForEachEntity([&](const v1::Entity& e) {
+                      if (e.kind() == v1::ENTITY_KIND_ORGANIZATION && !e.state_id().empty()) {
+                        expected[e.id()] = e.state_id();
+                      }
+                      return true;
+                    })
+                    .ok());
+    ASSERT_FALSE(expected.empty());
+    EXPECT_EQ(expected["business_iran"], "IRN");
+    std::map<std::string, std::string> found;
+    ASSERT_TRUE((*store)
+                    ->ForEachFact([&](const v1::FactRecord& r) {
+                      const v1::Fact& f = r.fact();
+                      if (f.type() != v1::FACT_TYPE_AFFILIATION) return true;
+                      EXPECT_EQ(f.provenance().source_id(), kUpgradeSourceId);
+                      EXPECT_TRUE(f.valid_time().open_start() && f.valid_time().open_end());
+                      // The store keeps participants in canonical order: go by role.
+                      const bool affiliate_first =
+                          f.participants(0).role() == v1::PARTICIPANT_ROLE_AFFILIATE;
+                      found[f.participants(affiliate_first ? 0 : 1).entity_id()] =
+                          f.participants(affiliate_first ? 1 : 0).entity_id();
+                      return true;
+                    })
+                    .ok());
+    EXPECT_EQ(found, expected);
+    EXPECT_TRUE(absl::StrContains((*store)->upgrade_report(),
+                                  absl::StrCat(": ", expected.size(), " organizations")));
+    facts_after_upgrade = (*store)->Stats().facts;
+    auto report = (*store)->Verify({});
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_TRUE(report->consistent());
+  }
+  auto again = Store::Open(dir.path());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)->upgrade_report(), "");
+  EXPECT_EQ((*again)->Stats().facts, facts_after_upgrade);
 }
 
 }  // namespace

@@ -208,6 +208,53 @@ absl::Status ValidateSource(const v1::Source& source, absl::string_view field) {
   return absl::OkStatus();
 }
 
+namespace {
+
+bool IsAffiliationRole(v1::ParticipantRole role) {
+  return role == v1::PARTICIPANT_ROLE_AFFILIATE || role == v1::PARTICIPANT_ROLE_AFFILIATED_STATE;
+}
+
+// An AFFILIATION ties one actor to one state, and its two roles mean
+// nothing in any other fact. Entity kinds are checked by the store.
+absl::Status ValidateAffiliationShape(const v1::Fact& fact, const std::string& participants) {
+  if (fact.type() != v1::FACT_TYPE_AFFILIATION) {
+    for (int i = 0; i < fact.participants_size(); ++i) {
+      if (IsAffiliationRole(fact.participants(i).role())) {
+        return Invalid(absl::StrCat(Indexed(participants, i), ".role"),
+                       absl::StrCat(v1::ParticipantRole_Name(fact.participants(i).role()),
+                                    " belongs to AFFILIATION facts only"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (fact.participants_size() != 2) {
+    return Invalid(participants,
+                   absl::StrCat("an AFFILIATION has exactly two participants (one AFFILIATE, "
+                                "one AFFILIATED_STATE); this one has ",
+                                fact.participants_size()));
+  }
+  int affiliates = 0, states = 0;
+  for (int i = 0; i < 2; ++i) {
+    const auto role = fact.participants(i).role();
+    if (!IsAffiliationRole(role)) {
+      return Invalid(absl::StrCat(Indexed(participants, i), ".role"),
+                     "an AFFILIATION's participants are one AFFILIATE and one AFFILIATED_STATE");
+    }
+    (role == v1::PARTICIPANT_ROLE_AFFILIATE ? affiliates : states)++;
+  }
+  if (affiliates != 1 || states != 1) {
+    return Invalid(absl::StrCat(Indexed(participants, 1), ".role"),
+                   "an AFFILIATION's participants are one AFFILIATE and one AFFILIATED_STATE");
+  }
+  if (fact.participants(0).entity_id() == fact.participants(1).entity_id()) {
+    return Invalid(absl::StrCat(Indexed(participants, 1), ".entity_id"),
+                   "an entity cannot be affiliated with itself");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateFact(const v1::Fact& fact, absl::string_view field) {
   if (fact.type() == v1::FACT_TYPE_UNSPECIFIED || !v1::FactType_IsValid(fact.type())) {
     return Invalid(absl::StrCat(field, ".type"),
@@ -241,6 +288,7 @@ absl::Status ValidateFact(const v1::Fact& fact, absl::string_view field) {
       return Invalid(at, absl::StrCat("repeats ", p.entity_id(), " in the same role"));
     }
   }
+  if (auto s = ValidateAffiliationShape(fact, participants); !s.ok()) return s;
   if (!fact.has_valid_time()) return Invalid(absl::StrCat(field, ".valid_time"), "is missing");
   if (auto s = ValidateTimeSpan(fact.valid_time(), absl::StrCat(field, ".valid_time")); !s.ok()) {
     return s;

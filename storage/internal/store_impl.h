@@ -176,6 +176,9 @@ class Store::Impl {
 
   absl::Status Open();
   absl::Status FinishCreation();
+  // Brings a database of an older schema version up to kSchemaVersion
+  // through the apply path; sets upgrade_report_.
+  absl::Status UpgradeSchema();
   // Store::Apply: applies `mutation` alone or, when other threads are
   // applying at the same time, together with theirs in one ApplyBatch
   // (group commit): one WriteBatch, and with sync_writes one fsync, for the
@@ -212,6 +215,7 @@ class Store::Impl {
   ApplyListener listener_;
   StoreOptions options_;
   bool created_ = false;
+  std::string upgrade_report_;  // empty unless Open upgraded the schema
 
  private:
   friend class FactLoader;
