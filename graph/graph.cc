@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
@@ -39,21 +40,6 @@ const absl::Time kRecordEpoch = absl::FromUnixSeconds(946684800);  // 2000-01-01
 // A fact is folded into the base layer once the recent layer holds this many
 // facts, or an eighth of the base, whichever is more.
 constexpr size_t kMinRecentFacts = 1 << 16;
-
-// The participants of many facts in one array: fact i has
-// flat[offsets[i] .. offsets[i + 1]).
-struct ParticipantLists {
-  std::vector<Vertex> flat;
-  std::vector<uint32_t> offsets{0};
-  size_t size() const { return offsets.size() - 1; }
-  absl::Span<const Vertex> operator[](size_t i) const {
-    return absl::MakeConstSpan(flat.data() + offsets[i], offsets[i + 1] - offsets[i]);
-  }
-  void clear() {
-    flat.clear();
-    offsets.assign(1, 0);
-  }
-};
 
 struct RawEdge {
   Vertex from;
@@ -101,6 +87,79 @@ void AddFactEdges(absl::Span<const Vertex> participants, const FactInfo& info, F
   }
 }
 
+// Builds `layer`'s rolled-up edges: each fact joins the distinct entities
+// its participants roll up to (a fact internal to one state is a loop at
+// it, like a fact with one participant, so a state's own timeline can list
+// it; traversals skip loops).
+template <typename Visible>
+std::shared_ptr<const RolledLayer> BuildRolled(const Snapshot::Layer& layer,
+                                               const VertexTable& vertices,
+                                               const AffiliationTable& affiliations,
+                                               const Visible& visible) {
+  auto rolled = std::make_shared<RolledLayer>();
+  const ParticipantLists& lists = layer.participants;
+  rolled->rolled.resize(lists.flat.size());
+  rolled->internal.assign(lists.size(), 0);
+  std::vector<RawEdge> bands[kBandCount];
+  std::vector<Vertex> distinct;
+  for (size_t i = 0; i < lists.size(); ++i) {
+    const FactInfo& info = layer.facts[i];
+    const auto participants = lists[i];
+    distinct.clear();
+    for (size_t k = 0; k < participants.size(); ++k) {
+      const Vertex to = affiliations.by_actor.empty()
+                            ? participants[k]
+                            : RollUpVertex(participants[k], info, vertices, affiliations, visible);
+      rolled->rolled[lists.offsets[i] + k] = to;
+      distinct.push_back(to);
+    }
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    if (participants.size() >= 2 && distinct.size() == 1) rolled->internal[i] = 1;
+    AddFactEdges(distinct, info, layer.first_fact + static_cast<FactIndex>(i), bands);
+  }
+  const auto n = static_cast<uint32_t>(vertices.size());
+  for (int band = 0; band < kBandCount; ++band) {
+    rolled->edges[band] = MakeCsr(bands[band], n, &rolled->views[band]);
+  }
+  return rolled;
+}
+
+// The (actor, state) ties a fact makes: an AFFILIATION's affiliate and
+// state; a ROLE's office holders and the STATE that employs them (an office
+// in an organization ties no one to a state).
+std::vector<std::pair<Vertex, Vertex>> AffiliationsOf(const v1::Fact& fact,
+                                                      const VertexTable& vertices) {
+  std::vector<std::pair<Vertex, Vertex>> ties;
+  if (fact.type() != v1::FACT_TYPE_AFFILIATION && fact.type() != v1::FACT_TYPE_ROLE) return ties;
+  const bool affiliation = fact.type() == v1::FACT_TYPE_AFFILIATION;
+  const auto actor_role =
+      affiliation ? v1::PARTICIPANT_ROLE_AFFILIATE : v1::PARTICIPANT_ROLE_OFFICE_HOLDER;
+  const auto state_role =
+      affiliation ? v1::PARTICIPANT_ROLE_AFFILIATED_STATE : v1::PARTICIPANT_ROLE_EMPLOYER;
+  for (const auto& s : fact.participants()) {
+    if (s.role() != state_role) continue;
+    const Vertex state = vertices.Find(s.entity_id());
+    if (state == kNoVertex || vertices.kinds[state] != v1::ENTITY_KIND_STATE) continue;
+    for (const auto& a : fact.participants()) {
+      if (a.role() != actor_role) continue;
+      const Vertex actor = vertices.Find(a.entity_id());
+      if (actor != kNoVertex && actor != state &&
+          vertices.kinds[actor] != v1::ENTITY_KIND_STATE) {
+        ties.emplace_back(actor, state);
+      }
+    }
+  }
+  return ties;
+}
+
+bool HasEdges(const Snapshot::Layer& layer, Vertex v) {
+  for (const CsrView& view : layer.views) {
+    if (v < view.vertices && view.rowstart[v + 1] > view.rowstart[v]) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 uint32_t RecordSecond(absl::Time time) {
@@ -146,14 +205,64 @@ v1::TimeSpan FactInfo::ValidTime() const {
 
 Snapshot::Snapshot(std::shared_ptr<const VertexTable> vertices, std::shared_ptr<const Layer> base,
                    std::shared_ptr<const Layer> recent,
-                   std::shared_ptr<const absl::flat_hash_map<FactIndex, uint32_t>> retractions)
+                   std::shared_ptr<const absl::flat_hash_map<FactIndex, uint32_t>> retractions,
+                   std::shared_ptr<const AffiliationTable> affiliations,
+                   std::shared_ptr<const Projection> rolled_up)
     : vertices_(std::move(vertices)),
       base_(std::move(base)),
       recent_(std::move(recent)),
       retractions_(std::move(retractions)),
-      base_facts_(static_cast<FactIndex>(base_->facts.size())) {}
+      base_facts_(static_cast<FactIndex>(base_->facts.size())),
+      affiliations_(std::move(affiliations)),
+      rolled_up_(std::move(rolled_up)) {}
 
 Snapshot::~Snapshot() = default;
+
+absl::Span<const Vertex> Snapshot::participants(FactIndex f) const {
+  return f < base_facts_ ? base_->participants[f] : recent_->participants[f - base_facts_];
+}
+
+absl::Span<const Vertex> Snapshot::RolledUpParticipants(const Projection& projection,
+                                                        FactIndex f) const {
+  const bool in_base = f < base_facts_;
+  const ParticipantLists& lists = in_base ? base_->participants : recent_->participants;
+  const RolledLayer& rolled = in_base ? *projection.base : *projection.recent;
+  const size_t i = in_base ? f : f - base_facts_;
+  return absl::MakeConstSpan(rolled.rolled.data() + lists.offsets[i],
+                             lists.offsets[i + 1] - lists.offsets[i]);
+}
+
+bool Snapshot::Internal(const Projection& projection, FactIndex f) const {
+  return f < base_facts_ ? projection.base->internal[f] != 0
+                         : projection.recent->internal[f - base_facts_] != 0;
+}
+
+size_t Snapshot::affiliation_count() const { return affiliations_->facts; }
+
+std::shared_ptr<const Projection> Snapshot::RolledUp(uint32_t as_of) const {
+  const auto& changes = affiliations_->change_seconds;
+  if (as_of == kNever || changes.empty() || as_of >= changes.back()) return rolled_up_;
+  // The affiliations visible as of `as_of` are those of the first `epoch`
+  // changes: every as_of between two changes shares one projection.
+  const size_t epoch =
+      static_cast<size_t>(std::upper_bound(changes.begin(), changes.end(), as_of) -
+                          changes.begin());
+  std::lock_guard lock(past_mu_);
+  for (const auto& [e, projection] : past_rolled_up_) {
+    if (e == epoch) return projection;
+  }
+  auto visible = [&](FactIndex f) { return Visible(f, as_of); };
+  auto projection = std::make_shared<Projection>();
+  projection->base = BuildRolled(*base_, *vertices_, *affiliations_, visible);
+  if (recent_ != nullptr) {
+    projection->recent = BuildRolled(*recent_, *vertices_, *affiliations_, visible);
+  }
+  // A few past times are asked again and again (a notebook's as-of
+  // comparison); keep the latest four.
+  if (past_rolled_up_.size() >= 4) past_rolled_up_.erase(past_rolled_up_.begin());
+  past_rolled_up_.emplace_back(epoch, projection);
+  return projection;
+}
 
 size_t Snapshot::vertex_count() const { return vertices_->size(); }
 size_t Snapshot::fact_count() const {
@@ -188,7 +297,23 @@ size_t Snapshot::MemoryBytes() const {
     }
     return bytes;
   };
+  auto participant_bytes = [](const Layer& layer) {
+    return layer.participants.flat.capacity() * sizeof(Vertex) +
+           layer.participants.offsets.capacity() * sizeof(uint32_t);
+  };
+  auto rolled_bytes = [](const RolledLayer* layer) {
+    if (layer == nullptr) return size_t{0};
+    size_t bytes = layer->rolled.capacity() * sizeof(Vertex) + layer->internal.capacity();
+    for (const Csr& csr : layer->edges) {
+      bytes += csr.m_forward.m_rowstart.capacity() * sizeof(uint32_t) +
+               csr.m_forward.m_column.capacity() * sizeof(Vertex) +
+               num_edges(csr) * sizeof(EdgeProps);
+    }
+    return bytes;
+  };
   size_t bytes = layer_bytes(*base_) + (recent_ ? layer_bytes(*recent_) : 0);
+  bytes += participant_bytes(*base_) + (recent_ ? participant_bytes(*recent_) : 0);
+  bytes += rolled_bytes(rolled_up_->base.get()) + rolled_bytes(rolled_up_->recent.get());
   bytes += vertices_->chars.capacity() + vertices_->offsets.capacity() * sizeof(uint32_t);
   bytes += vertices_->kinds.capacity();
   bytes += vertices_->index.capacity() * (sizeof(Vertex) + 1);
@@ -206,7 +331,56 @@ struct LiveGraph::State {
   ParticipantLists recent_participants;
   std::shared_ptr<absl::flat_hash_map<FactIndex, uint32_t>> retractions;
   bool retractions_published = false;
+  std::shared_ptr<AffiliationTable> affiliations = std::make_shared<AffiliationTable>();
+  bool affiliations_published = false;
+  // The base's rolled-up edges, for the base they were built from; stale
+  // once an affiliation of an actor with base facts changed.
+  std::shared_ptr<const RolledLayer> base_rolled;
+  const Snapshot::Layer* base_rolled_for = nullptr;
+  bool base_rolled_stale = false;
   bool dirty = false;
+
+  AffiliationTable& MutableAffiliations() {
+    if (affiliations_published) {
+      affiliations = std::make_shared<AffiliationTable>(*affiliations);
+      affiliations_published = false;
+    }
+    return *affiliations;
+  }
+
+  // Notes the ties fact `index` makes; an actor whose base facts now roll
+  // up differently makes the base's rolled-up edges stale.
+  void AddAffiliations(const v1::Fact& fact, const FactInfo& info, FactIndex index) {
+    const auto ties = AffiliationsOf(fact, *vertices);
+    if (ties.empty()) return;
+    AffiliationTable& table = MutableAffiliations();
+    for (const auto& [actor, state] : ties) {
+      table.Add(actor, {info.first_day, info.last_day, state, index});
+      if (base != nullptr && HasEdges(*base, actor)) base_rolled_stale = true;
+    }
+    table.AddChange(info.record_second);
+    ++table.facts;
+  }
+
+  // After fact `index` was retracted at `second`: when it was an
+  // affiliation, answers from then on roll up without it.
+  void RetractAffiliation(FactIndex index, uint32_t second) {
+    bool found = false;
+    for (const auto& [actor, spans] : affiliations->by_actor) {
+      for (const AffiliationSpan& span : spans) {
+        if (span.fact != index) continue;
+        found = true;
+        if (base != nullptr && HasEdges(*base, actor)) base_rolled_stale = true;
+      }
+    }
+    if (found) MutableAffiliations().AddChange(second);
+  }
+
+  std::shared_ptr<const RolledLayer> Rolled(const Snapshot::Layer& layer) const {
+    const auto* retracted = retractions.get();
+    return BuildRolled(layer, *vertices, *affiliations,
+                       [retracted](FactIndex f) { return !retracted->contains(f); });
+  }
 
   VertexTable& MutableVertices() {
     if (vertices_published) {
@@ -221,6 +395,8 @@ struct LiveGraph::State {
     if (known != kNoVertex) {
       if (vertices->kinds[known] != entity.kind()) {
         MutableVertices().kinds[known] = static_cast<uint8_t>(entity.kind());
+        // Whether it is a state decides how its facts roll up.
+        if (base != nullptr && HasEdges(*base, known)) base_rolled_stale = true;
       }
       return known;
     }
@@ -270,7 +446,11 @@ struct LiveGraph::State {
       std::vector<FactInfo> all = carry_edges_from->facts;
       all.insert(all.end(), facts.begin(), facts.end());
       facts = std::move(all);
+      layer->participants = carry_edges_from->participants;
     }
+    layer->participants.Append(participants);
+    layer->participants.flat.shrink_to_fit();
+    layer->participants.offsets.shrink_to_fit();
     layer->facts = std::move(facts);
     layer->facts.shrink_to_fit();
     const auto n = static_cast<uint32_t>(vertices->size());
@@ -349,6 +529,12 @@ absl::Status LiveGraph::ReadFacts(storage::Store& store) {
         }
         facts.push_back(InfoOf(record));
         state.AddParticipants(record.fact(), &participants);
+        state.AddAffiliations(record.fact(), facts.back(),
+                              static_cast<FactIndex>(facts.size() - 1));
+        if (record.has_retraction()) {
+          state.RetractAffiliation(static_cast<FactIndex>(facts.size() - 1),
+                                   SecondOf(record.retraction().retract_time()));
+        }
         return true;
       });
       !s.ok()) {
@@ -396,6 +582,23 @@ absl::StatusOr<bool> LiveGraph::LoadImage(storage::Store& store, const std::stri
   state.vertices = std::move(image->vertices);
   state.base = std::move(image->base);
   state.retractions = std::move(image->retractions);
+  state.affiliations = std::make_shared<AffiliationTable>();
+  for (const ImageAffiliation& tie : image->affiliations) {
+    const FactInfo& info = state.base->facts[tie.fact];
+    state.affiliations->Add(tie.actor, {info.first_day, info.last_day, tie.state, tie.fact});
+  }
+  {
+    // Changes: each affiliation fact's record second, and its retraction's.
+    absl::flat_hash_set<FactIndex> seen;
+    for (const ImageAffiliation& tie : image->affiliations) {
+      if (!seen.insert(tie.fact).second) continue;
+      ++state.affiliations->facts;
+      state.affiliations->AddChange(state.base->facts[tie.fact].record_second);
+      if (auto r = state.retractions->find(tie.fact); r != state.retractions->end()) {
+        state.affiliations->AddChange(r->second);
+      }
+    }
+  }
   state.dirty = true;
   build_stats_.from_image = true;
   uint64_t replayed = 0;
@@ -456,8 +659,15 @@ absl::Status LiveGraph::SaveImage(const std::string& path, bool* written) {
     state.recent_participants.clear();
     state.dirty = true;
   }
-  if (auto s = WriteImage(path, *state.vertices, *state.base, *state.retractions, log_sequence,
-                         StoreId(*store_));
+  std::vector<ImageAffiliation> ties;
+  for (const auto& [actor, spans] : state.affiliations->by_actor) {
+    for (const AffiliationSpan& span : spans) ties.push_back({actor, span.state, span.fact});
+  }
+  std::sort(ties.begin(), ties.end(), [](const ImageAffiliation& a, const ImageAffiliation& b) {
+    return std::tie(a.fact, a.actor, a.state) < std::tie(b.fact, b.actor, b.state);
+  });
+  if (auto s = WriteImage(path, *state.vertices, *state.base, *state.retractions, ties,
+                         log_sequence, StoreId(*store_));
       !s.ok()) {
     return s;
   }
@@ -482,6 +692,9 @@ void LiveGraph::OnApplied(const v1::Mutation& mutation, const storage::ApplyResu
   } else if (mutation.has_record_fact() && result.created) {
     state.recent_facts.push_back(InfoOf(result.fact));
     state.AddParticipants(result.fact.fact(), &state.recent_participants);
+    state.AddAffiliations(
+        result.fact.fact(), state.recent_facts.back(),
+        static_cast<FactIndex>(state.base->facts.size() + state.recent_facts.size() - 1));
     state.dirty = true;
   } else if (mutation.has_retract_fact() && result.changed) {
     auto binary = storage::keys::FactIdFromText(result.id);
@@ -504,7 +717,9 @@ void LiveGraph::OnApplied(const v1::Mutation& mutation, const storage::ApplyResu
           std::make_shared<absl::flat_hash_map<FactIndex, uint32_t>>(*state.retractions);
       state.retractions_published = false;
     }
-    (*state.retractions)[*index] = SecondOf(result.fact.retraction().retract_time());
+    const uint32_t second = SecondOf(result.fact.retraction().retract_time());
+    (*state.retractions)[*index] = second;
+    state.RetractAffiliation(*index, second);
     state.dirty = true;
   }
 }
@@ -528,10 +743,21 @@ void LiveGraph::Publish() {
     // New vertices without facts yet: an empty recent layer covers them.
     recent = state.BuildLayer(static_cast<FactIndex>(state.base->facts.size()), {}, {}, nullptr);
   }
+  auto rolled_up = std::make_shared<Projection>();
+  if (state.base_rolled == nullptr || state.base_rolled_stale ||
+      state.base_rolled_for != state.base.get()) {
+    state.base_rolled = state.Rolled(*state.base);
+    state.base_rolled_for = state.base.get();
+    state.base_rolled_stale = false;
+  }
+  rolled_up->base = state.base_rolled;
+  if (recent != nullptr) rolled_up->recent = state.Rolled(*recent);
   state.vertices_published = true;
   state.retractions_published = true;
+  state.affiliations_published = true;
   auto next = std::make_shared<const Snapshot>(state.vertices, state.base, recent,
-                                               state.retractions);
+                                               state.retractions, state.affiliations,
+                                               std::move(rolled_up));
   {
     std::lock_guard current_lock(current_mu_);
     next.swap(current_);

@@ -31,6 +31,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "absl/time/time.h"
 #include "entente/v1/entity.pb.h"
 #include "entente/v1/fact.pb.h"
@@ -71,17 +72,30 @@ struct FactInfo {
   double goldstein() const { return goldstein_tenths / 10.0; }
 };
 
+// The graph with every participant of every fact counted as the state it
+// stood for on the fact's date (Snapshot::RolledUp). Layout in
+// graph/internal/layer.h.
+struct Projection;
+
 // Which edges a traversal may use.
 struct EdgeFilter {
   storage::DayRange window;  // facts overlapping it
   std::bitset<64> types;     // empty: all types
   std::bitset<8> kinds;      // entity kinds a traversal may enter; empty: all
   uint32_t as_of = kNever;   // record-time cut-off (RecordSecond); kNever: now
+  // Non-null: traverse the rolled-up graph instead of the actors' one. It
+  // must come from the same snapshot's RolledUp(as_of) and outlive the query.
+  const Projection* rolled_up = nullptr;
 
   bool AllowsType(v1::FactType type) const {
     return types.none() || (type < 64 && types.test(static_cast<size_t>(type)));
   }
 };
+
+// Who stood for which state when: AFFILIATION facts (affiliate -> state)
+// and ROLE facts whose employer is a STATE (office holder -> state), each
+// over its fact's valid time. Layout in graph/internal/layer.h.
+struct AffiliationTable;
 
 // An immutable view of the graph. Thread-safe for any number of readers.
 class Snapshot {
@@ -89,7 +103,9 @@ class Snapshot {
   struct Layer;
   Snapshot(std::shared_ptr<const struct VertexTable> vertices,
            std::shared_ptr<const Layer> base, std::shared_ptr<const Layer> recent,
-           std::shared_ptr<const absl::flat_hash_map<FactIndex, uint32_t>> retractions);
+           std::shared_ptr<const absl::flat_hash_map<FactIndex, uint32_t>> retractions,
+           std::shared_ptr<const AffiliationTable> affiliations,
+           std::shared_ptr<const Projection> rolled_up);
   ~Snapshot();
 
   size_t vertex_count() const;
@@ -111,19 +127,43 @@ class Snapshot {
   // Edges of `v` in all layers and bands, before any filter.
   size_t Degree(Vertex v) const;
 
+  // The distinct participants of fact `f`, in vertex order.
+  absl::Span<const Vertex> participants(FactIndex f) const;
+
+  // The rolled-up graph as the store knew it at `as_of` (kNever: now): the
+  // current one unless an affiliation was recorded or retracted after
+  // as_of, else one built for the affiliations known then (kept for later
+  // queries on this snapshot). Never null.
+  std::shared_ptr<const Projection> RolledUp(uint32_t as_of) const;
+  // What each of participants(f) counted as in `projection` (same order).
+  absl::Span<const Vertex> RolledUpParticipants(const Projection& projection,
+                                                FactIndex f) const;
+  // True when every participant of `f` (two or more) rolled up to one
+  // state: the fact is internal to it.
+  bool Internal(const Projection& projection, FactIndex f) const;
+  // Affiliation facts recorded or retracted so far.
+  size_t affiliation_count() const;
+
   // Bytes held by the vertex table, the fact tables and the CSR arrays.
   size_t MemoryBytes() const;
   size_t edge_count() const;
 
  private:
   template <typename Visit>
-  void ScanLayer(const Layer& layer, Vertex v, const EdgeFilter& filter, Visit& visit) const;
+  void ScanLayer(const struct CsrView (&views)[3], Vertex v, const EdgeFilter& filter,
+                 Visit& visit) const;
 
   std::shared_ptr<const VertexTable> vertices_;
   std::shared_ptr<const Layer> base_;
   std::shared_ptr<const Layer> recent_;
   std::shared_ptr<const absl::flat_hash_map<FactIndex, uint32_t>> retractions_;
   FactIndex base_facts_;
+  std::shared_ptr<const AffiliationTable> affiliations_;
+  std::shared_ptr<const Projection> rolled_up_;  // as of now
+  // Projections as of earlier times, by how many affiliation changes they
+  // include; built on demand.
+  mutable std::mutex past_mu_;
+  mutable std::vector<std::pair<size_t, std::shared_ptr<const Projection>>> past_rolled_up_;
 };
 
 // The live graph of a store: built at start, kept current by the store's

@@ -29,19 +29,24 @@ struct ImageHeader {
   uint64_t id_bytes;
   uint64_t facts;
   uint64_t retractions;
+  uint64_t participant_slots;  // participants of all facts together
+  uint64_t affiliations;
   uint64_t band_vertices[kBandCount];
   uint64_t band_edges[kBandCount];
 };
 static_assert(std::is_trivially_copyable_v<ImageHeader>);
 static_assert(std::is_trivially_copyable_v<FactInfo>);
 static_assert(std::is_trivially_copyable_v<EdgeProps>);
+static_assert(std::is_trivially_copyable_v<ImageAffiliation>);
 
 using Retraction = std::pair<FactIndex, uint32_t>;
 
 // The bytes the arrays after the header take.
 uint64_t BodyBytes(const ImageHeader& h) {
   uint64_t bytes = h.id_bytes + (h.vertices + 1) * sizeof(uint32_t) + h.vertices +
-                   h.facts * sizeof(FactInfo) + h.retractions * sizeof(Retraction);
+                   h.facts * sizeof(FactInfo) + h.retractions * sizeof(Retraction) +
+                   (h.facts + 1) * sizeof(uint32_t) + h.participant_slots * sizeof(Vertex) +
+                   h.affiliations * sizeof(ImageAffiliation);
   for (int band = 0; band < kBandCount; ++band) {
     bytes += (h.band_vertices[band] + 1) * sizeof(uint32_t) +
              h.band_edges[band] * (sizeof(Vertex) + sizeof(EdgeProps));
@@ -107,6 +112,7 @@ absl::Status Truncated(const std::string& path) {
 absl::Status WriteImage(const std::string& path, const VertexTable& vertices,
                         const Snapshot::Layer& base,
                         const absl::flat_hash_map<FactIndex, uint32_t>& retractions,
+                        const std::vector<ImageAffiliation>& affiliations,
                         uint64_t log_sequence, int64_t store_id) {
   ImageHeader header{};
   std::memcpy(header.magic, kMagic, sizeof(kMagic));
@@ -118,6 +124,8 @@ absl::Status WriteImage(const std::string& path, const VertexTable& vertices,
   header.id_bytes = vertices.chars.size();
   header.facts = base.facts.size();
   header.retractions = retractions.size();
+  header.participant_slots = base.participants.flat.size();
+  header.affiliations = affiliations.size();
   for (int band = 0; band < kBandCount; ++band) {
     header.band_vertices[band] = base.views[band].vertices;
     header.band_edges[band] = num_edges(base.edges[band]);
@@ -132,6 +140,9 @@ absl::Status WriteImage(const std::string& path, const VertexTable& vertices,
   out.WriteArray(vertices.kinds.data(), vertices.kinds.size());
   out.WriteArray(base.facts.data(), base.facts.size());
   out.WriteArray(retracted.data(), retracted.size());
+  out.WriteArray(base.participants.offsets.data(), base.participants.offsets.size());
+  out.WriteArray(base.participants.flat.data(), base.participants.flat.size());
+  out.WriteArray(affiliations.data(), affiliations.size());
   for (int band = 0; band < kBandCount; ++band) {
     const CsrView& view = base.views[band];
     out.WriteArray(view.rowstart, view.vertices + 1);
@@ -217,6 +228,25 @@ absl::StatusOr<GraphImage> ReadImage(const std::string& path, int64_t store_id,
   }
   image.retractions = std::make_shared<absl::flat_hash_map<FactIndex, uint32_t>>(
       retracted.begin(), retracted.end());
+  auto& lists = layer->participants;
+  if (!in.ReadArray(&lists.offsets, h.facts + 1) ||
+      !in.ReadArray(&lists.flat, h.participant_slots) ||
+      !in.ReadArray(&image.affiliations, h.affiliations)) {
+    return Truncated(path);
+  }
+  bool participants_consistent =
+      lists.offsets.front() == 0 && lists.offsets.back() == h.participant_slots;
+  for (uint64_t f = 0; f < h.facts && participants_consistent; ++f) {
+    participants_consistent = lists.offsets[f] <= lists.offsets[f + 1];
+  }
+  for (Vertex v : lists.flat) participants_consistent = participants_consistent && v < h.vertices;
+  for (const ImageAffiliation& tie : image.affiliations) {
+    participants_consistent = participants_consistent && tie.actor < h.vertices &&
+                              tie.state < h.vertices && tie.fact < h.facts;
+  }
+  if (!participants_consistent) {
+    return absl::DataLossError(absl::StrCat("graph image ", path, ": bad participant table"));
+  }
 
   std::vector<uint32_t> rowstart;
   std::vector<Vertex> column;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <array>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -112,6 +113,8 @@ struct TimelineQuery {
   // them take part.
   std::vector<Vertex> entities;
   EdgeFilter filter;
+  // Rolled up with one entity: also the facts internal to it.
+  bool include_internal = false;
   Granularity granularity = Granularity::kYear;
   size_t max_facts = 10000;
   absl::Time deadline = absl::InfiniteFuture();
@@ -139,6 +142,18 @@ struct TimelineResult {
 };
 
 absl::StatusOr<TimelineResult> Timeline(const Snapshot& graph, const TimelineQuery& query);
+
+// ---- Roll-up ----
+
+// For each participant of `fact` (the record of fact `f`), in its order,
+// the entity it counted as in `projection`, with the participant's role.
+std::vector<v1::Participant> RolledUpParticipantsOf(const Snapshot& graph,
+                                                    const Projection& projection, FactIndex f,
+                                                    const v1::Fact& fact);
+
+// The participants of `f` that rolled up to `as`, ids in order.
+std::vector<std::string> ActorsBehind(const Snapshot& graph, const Projection& projection,
+                                      FactIndex f, Vertex as);
 
 }  // namespace entente::graph
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/time_util.h"
 #include "graph/internal/layer.h"
+#include "graph/queries.h"
 
 namespace entente::graph {
 namespace {
@@ -32,23 +33,20 @@ std::vector<FactIndex> Distinct(std::vector<FactIndex> facts, const Snapshot& gr
   return facts;
 }
 
-EdgeFilter Filter(storage::DayNumber first, storage::DayNumber last, v1::FactType type,
-                  uint32_t as_of) {
-  EdgeFilter filter;
-  filter.window = {first, last};
-  filter.types.set(type);
-  filter.as_of = as_of;
-  return filter;
-}
-
 class Reader {
  public:
-  Reader(const Snapshot& graph, const storage::Store& store, uint32_t as_of)
-      : graph_(graph), store_(store), as_of_(as_of) {}
+  Reader(const Snapshot& graph, const storage::Store& store, uint32_t as_of,
+         const Projection* rolled_up)
+      : graph_(graph), store_(store), as_of_(as_of), rolled_up_(rolled_up) {}
 
   absl::StatusOr<v1::FactRecord> Read(FactIndex f) {
     auto record = store_.GetFact(graph_.fact(f).IdText());
     if (!record.ok()) return record.status();
+    if (rolled_up_ != nullptr) {
+      for (auto& p : RolledUpParticipantsOf(graph_, *rolled_up_, f, record->fact())) {
+        *record->add_rolled_up_participants() = std::move(p);
+      }
+    }
     // As of an earlier cut-off, a later retraction had not happened yet.
     if (record->has_retraction() && as_of_ != kNever &&
         RecordSecond(absl::FromUnixNanos(
@@ -72,6 +70,7 @@ class Reader {
   const Snapshot& graph_;
   const storage::Store& store_;
   uint32_t as_of_;
+  const Projection* rolled_up_;
 };
 
 std::string AgreementOf(const v1::Fact& fact) {
@@ -92,7 +91,15 @@ absl::StatusOr<RelationshipState> RelationshipAt(const Snapshot& graph,
                                                  const storage::Store& store,
                                                  const RelationshipQuery& query) {
   RelationshipState state;
-  Reader reader(graph, store, query.as_of);
+  Reader reader(graph, store, query.as_of, query.rolled_up);
+  auto Filter = [&](storage::DayNumber first, storage::DayNumber last, v1::FactType type) {
+    EdgeFilter filter;
+    filter.window = {first, last};
+    filter.types.set(type);
+    filter.as_of = query.as_of;
+    filter.rolled_up = query.rolled_up;
+    return filter;
+  };
   const std::string a_id(graph.id(query.a));
   const std::string b_id(graph.id(query.b));
   auto joining = [&](const EdgeFilter& filter) {
@@ -106,12 +113,11 @@ absl::StatusOr<RelationshipState> RelationshipAt(const Snapshot& graph,
   // Agreements signed by `day` that still hold on it.
   {
     auto signed_facts = joining(Filter(storage::kMinDay, query.day,
-                                       v1::FACT_TYPE_AGREEMENT_SIGNED, query.as_of));
+                                       v1::FACT_TYPE_AGREEMENT_SIGNED));
     std::set<std::string> withdrawn;
     for (Vertex party : {query.a, query.b}) {
       for (const auto& [f, w] : Edges(graph, party, Filter(storage::kMinDay, query.day,
-                                                           v1::FACT_TYPE_WITHDRAWAL,
-                                                           query.as_of))) {
+                                                           v1::FACT_TYPE_WITHDRAWAL))) {
         if (graph.kind(w) == v1::ENTITY_KIND_AGREEMENT) withdrawn.insert(std::string(graph.id(w)));
       }
     }
@@ -137,8 +143,7 @@ absl::StatusOr<RelationshipState> RelationshipAt(const Snapshot& graph,
     std::vector<FactIndex> facts;
     for (Vertex party : {query.a, query.b}) {
       for (const auto& [f, w] :
-           Edges(graph, party, Filter(query.day, query.day, v1::FACT_TYPE_MEMBERSHIP,
-                                      query.as_of))) {
+           Edges(graph, party, Filter(query.day, query.day, v1::FACT_TYPE_MEMBERSHIP))) {
         facts.push_back(f);
       }
     }
@@ -149,18 +154,22 @@ absl::StatusOr<RelationshipState> RelationshipAt(const Snapshot& graph,
   // Deployments between the two reported during the year up to `day`.
   {
     auto records = reader.ReadAll(
-        joining(Filter(query.day - 364, query.day, v1::FACT_TYPE_DEPLOYMENT, query.as_of)));
+        joining(Filter(query.day - 364, query.day, v1::FACT_TYPE_DEPLOYMENT)));
     if (!records.ok()) return records.status();
     state.deployments = std::move(*records);
   }
   // The latest figure of each trade series.
   {
     auto records = reader.ReadAll(
-        joining(Filter(storage::kMinDay, query.day, v1::FACT_TYPE_TRADE, query.as_of)));
+        joining(Filter(storage::kMinDay, query.day, v1::FACT_TYPE_TRADE)));
     if (!records.ok()) return records.status();
     std::map<std::string, TradeFigure> latest;  // facts come in time order
     for (const auto& record : *records) {
-      if (!Involves(record.fact(), a_id) || !Involves(record.fact(), b_id)) continue;
+      // Rolled up, the two took part through their actors.
+      if (query.rolled_up == nullptr &&
+          (!Involves(record.fact(), a_id) || !Involves(record.fact(), b_id))) {
+        continue;
+      }
       std::vector<std::string> claimants(record.fact().attribution().claimant_ids().begin(),
                                          record.fact().attribution().claimant_ids().end());
       for (const auto& quantity : record.fact().quantities()) {

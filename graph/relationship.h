@@ -20,6 +20,9 @@ struct RelationshipQuery {
   // The state at the end of this day.
   storage::DayNumber day = 0;
   uint32_t as_of = kNever;
+  // Non-null: facts of the two states' actors count, and records carry
+  // rolled_up_participants (Snapshot::RolledUp(as_of)).
+  const Projection* rolled_up = nullptr;
   absl::Time deadline = absl::InfiniteFuture();
 };
 

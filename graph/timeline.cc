@@ -50,6 +50,7 @@ absl::StatusOr<TimelineResult> Timeline(const Snapshot& graph, const TimelineQue
     });
     scanned.erase(busiest);
   }
+  const bool skip_internal = query.filter.rolled_up != nullptr && !query.include_internal;
   for (Vertex v : scanned) {
     graph.ForEachEdge(v, query.filter, [&](Vertex w, FactIndex f) {
       if (seen.Has(f)) return;
@@ -58,6 +59,7 @@ absl::StatusOr<TimelineResult> Timeline(const Snapshot& graph, const TimelineQue
         return;
       }
       if (!single && w == v) return;
+      if (single && skip_internal && graph.Internal(*query.filter.rolled_up, f)) return;
       seen.Set(f, 1);
       facts.push_back(f);
     });
@@ -99,6 +101,42 @@ absl::StatusOr<TimelineResult> Timeline(const Snapshot& graph, const TimelineQue
   if (facts.size() > query.max_facts) facts.resize(query.max_facts);
   result.facts = std::move(facts);
   return result;
+}
+
+}  // namespace entente::graph
+
+namespace entente::graph {
+
+std::vector<v1::Participant> RolledUpParticipantsOf(const Snapshot& graph,
+                                                    const Projection& projection, FactIndex f,
+                                                    const v1::Fact& fact) {
+  const auto participants = graph.participants(f);
+  const auto rolled = graph.RolledUpParticipants(projection, f);
+  std::vector<v1::Participant> out;
+  out.reserve(static_cast<size_t>(fact.participants_size()));
+  for (const auto& p : fact.participants()) {
+    v1::Participant& as = out.emplace_back();
+    as.set_role(p.role());
+    as.set_entity_id(p.entity_id());
+    const Vertex v = graph.Find(p.entity_id());
+    auto at = std::lower_bound(participants.begin(), participants.end(), v);
+    if (at != participants.end() && *at == v) {
+      as.set_entity_id(std::string(graph.id(rolled[static_cast<size_t>(at - participants.begin())])));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> ActorsBehind(const Snapshot& graph, const Projection& projection,
+                                      FactIndex f, Vertex as) {
+  const auto participants = graph.participants(f);
+  const auto rolled = graph.RolledUpParticipants(projection, f);
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < participants.size(); ++i) {
+    if (rolled[i] == as) ids.emplace_back(graph.id(participants[i]));
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 }  // namespace entente::graph

@@ -73,7 +73,33 @@ grpc::Status Types(const google::protobuf::RepeatedField<int>& types, const std:
   return grpc::Status::OK;
 }
 
-grpc::Status ToFilter(const v1::GraphFilter& in, graph::EdgeFilter* out) {
+// Whether a request rolls up to states; an unknown mode is refused.
+grpc::Status RollsUp(int mode, const std::string& field, bool* on) {
+  switch (mode) {
+    case v1::ROLL_UP_UNSPECIFIED:
+    case v1::ROLL_UP_NONE:
+      *on = false;
+      return grpc::Status::OK;
+    case v1::ROLL_UP_STATE:
+      *on = true;
+      return grpc::Status::OK;
+    default:
+      return Invalid(absl::StrCat(field, ": unknown roll-up mode ", mode));
+  }
+}
+
+// The rolled-up graph a query on `snapshot` uses, when it rolls up: set in
+// the filter, and held by the caller for as long as the query runs.
+std::shared_ptr<const graph::Projection> UseRollUp(const Snapshot& snapshot, bool on,
+                                                   graph::EdgeFilter* filter) {
+  if (!on) return nullptr;
+  auto projection = snapshot.RolledUp(filter->as_of);
+  filter->rolled_up = projection.get();
+  return projection;
+}
+
+grpc::Status ToFilter(const v1::GraphFilter& in, graph::EdgeFilter* out, bool* roll_up) {
+  if (auto s = RollsUp(in.roll_up(), "filter.roll_up", roll_up); !s.ok()) return s;
   auto window = storage::WindowRange(in.window(), "filter.window");
   if (!window.ok()) return ToGrpc(window.status());
   out->window = *window;
@@ -88,7 +114,8 @@ grpc::Status ToFilter(const v1::GraphFilter& in, graph::EdgeFilter* out) {
   return AsOf(in.as_of(), in.has_as_of(), "filter.as_of", &out->as_of);
 }
 
-v1::FactEdge Edge(const Snapshot& graph, Vertex from, Vertex to, graph::FactIndex f) {
+v1::FactEdge Edge(const Snapshot& graph, Vertex from, Vertex to, graph::FactIndex f,
+                  const graph::Projection* rolled_up) {
   const graph::FactInfo& info = graph.fact(f);
   v1::FactEdge edge;
   edge.set_fact_id(info.IdText());
@@ -97,6 +124,14 @@ v1::FactEdge Edge(const Snapshot& graph, Vertex from, Vertex to, graph::FactInde
   edge.set_from_entity_id(std::string(graph.id(from)));
   edge.set_to_entity_id(std::string(graph.id(to)));
   edge.set_goldstein(info.goldstein());
+  if (rolled_up != nullptr) {
+    for (auto& id : graph::ActorsBehind(graph, *rolled_up, f, from)) {
+      edge.add_from_actor_ids(std::move(id));
+    }
+    for (auto& id : graph::ActorsBehind(graph, *rolled_up, f, to)) {
+      edge.add_to_actor_ids(std::move(id));
+    }
+  }
   return edge;
 }
 
@@ -161,8 +196,15 @@ void ToProto(const graph::Change& change, v1::RelationshipChange* out) {
 // Checks a timeline request and turns it into a graph query (without its
 // deadline).
 grpc::Status ToTimelineQuery(const Snapshot& graph, const v1::GetTimelineRequest& request,
-                             const ServiceLimits& limits, graph::TimelineQuery* query) {
+                             const ServiceLimits& limits, graph::TimelineQuery* query,
+                             bool* roll_up) {
   if (request.entity_ids().empty()) return Invalid("entity_ids: is empty");
+  if (auto s = RollsUp(request.roll_up(), "roll_up", roll_up); !s.ok()) return s;
+  if (request.include_internal() && !*roll_up) {
+    return Invalid("include_internal: applies to rolled-up timelines only (roll_up: "
+                   "ROLL_UP_STATE); a plain timeline lists every fact");
+  }
+  query->include_internal = request.include_internal();
   if (request.entity_ids_size() > limits.max_timeline_entities) {
     return Invalid(absl::StrCat("entity_ids: has ", request.entity_ids_size(),
                                 " entries; the limit is ", limits.max_timeline_entities));
@@ -251,10 +293,12 @@ void AppendField(int number, absl::string_view bytes, std::string* out) {
 class TimelineWriter final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   TimelineWriter(grpc::CallbackServerContext* context, const storage::Store* store,
-                 std::shared_ptr<const Snapshot> snapshot, const graph::TimelineQuery& query)
+                 std::shared_ptr<const Snapshot> snapshot, const graph::TimelineQuery& query,
+                 std::shared_ptr<const graph::Projection> rolled_up)
       : context_(context),
         store_(store),
         snapshot_(std::move(snapshot)),
+        rolled_up_(std::move(rolled_up)),
         granularity_(query.granularity),
         as_of_(query.filter.as_of) {}
 
@@ -333,16 +377,25 @@ class TimelineWriter final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     auto records = store_->GetSerializedFacts(ids);
     if (!records.ok()) return ToGrpc(records.status());
-    if (as_of_ != graph::kNever) {
-      // Visible() says these were not retracted as of then: drop any later
-      // retraction from the records.
-      for (std::string& bytes : *records) {
+    if (as_of_ != graph::kNever || rolled_up_ != nullptr) {
+      for (size_t i = 0; i < records->size(); ++i) {
+        std::string& bytes = (*records)[i];
         v1::FactRecord record;
         if (!record.ParseFromString(bytes)) {
           return grpc::Status(grpc::StatusCode::DATA_LOSS, "a stored fact cannot be parsed");
         }
-        if (!record.has_retraction()) continue;
-        record.clear_retraction();
+        // Visible() says these were not retracted as of then: drop any
+        // later retraction from the records.
+        const bool retraction_hidden = as_of_ != graph::kNever && record.has_retraction();
+        if (!retraction_hidden && rolled_up_ == nullptr) continue;
+        if (retraction_hidden) record.clear_retraction();
+        if (rolled_up_ != nullptr) {
+          for (auto& p : graph::RolledUpParticipantsOf(*snapshot_, *rolled_up_,
+                                                       result_.facts[next_fact_ + i],
+                                                       record.fact())) {
+            *record.add_rolled_up_participants() = std::move(p);
+          }
+        }
         bytes = record.SerializeAsString();
       }
     }
@@ -354,6 +407,7 @@ class TimelineWriter final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   grpc::CallbackServerContext* context_;
   const storage::Store* store_;
   std::shared_ptr<const Snapshot> snapshot_;  // keeps the result's fact indexes valid
+  std::shared_ptr<const graph::Projection> rolled_up_;  // null unless rolled up
   graph::Granularity granularity_;
   uint32_t as_of_;
   graph::TimelineResult result_;
@@ -404,7 +458,9 @@ grpc::Status QueryService::AnswerGetNeighborhood(grpc::CallbackServerContext* co
     return Invalid(absl::StrCat("hops: ", request->hops(), " is outside 1..", limits_.max_hops));
   }
   query.hops = request->hops();
-  if (auto s = ToFilter(request->filter(), &query.filter); !s.ok()) return s;
+  bool roll_up = false;
+  if (auto s = ToFilter(request->filter(), &query.filter, &roll_up); !s.ok()) return s;
+  const auto rolled_up = UseRollUp(*snapshot, roll_up, &query.filter);
   int32_t limit, max_facts;
   if (auto s = Bounded(request->limit(), 100, 1, limits_.max_neighbors, "limit", &limit);
       !s.ok()) {
@@ -444,7 +500,7 @@ grpc::Status QueryService::AnswerGetNeighborhood(grpc::CallbackServerContext* co
       __builtin_prefetch(&snapshot->fact(connections[i + kPrefetchAhead].fact));
     }
     const auto& c = connections[i];
-    *response->add_facts() = Edge(*snapshot, c.from, c.to, c.fact);
+    *response->add_facts() = Edge(*snapshot, c.from, c.to, c.fact, rolled_up.get());
   }
   response->set_reached_count(static_cast<int64_t>(result->reached));
   response->set_facts_truncated(result->facts_truncated);
@@ -463,7 +519,9 @@ grpc::Status QueryService::AnswerFindPaths(grpc::CallbackServerContext* context,
   if (auto s = Lookup(*snapshot, request->to_entity_id(), "to_entity_id", &query.to); !s.ok()) {
     return s;
   }
-  if (auto s = ToFilter(request->filter(), &query.filter); !s.ok()) return s;
+  bool roll_up = false;
+  if (auto s = ToFilter(request->filter(), &query.filter, &roll_up); !s.ok()) return s;
+  const auto rolled_up = UseRollUp(*snapshot, roll_up, &query.filter);
   int32_t max_hops, facts_per_hop, k;
   if (auto s = Bounded(request->max_hops(), limits_.max_hops, 1, limits_.max_hops, "max_hops",
                        &max_hops);
@@ -524,7 +582,9 @@ grpc::Status QueryService::AnswerFindPaths(grpc::CallbackServerContext* context,
       auto* h = out->add_hops();
       h->set_from_entity_id(std::string(snapshot->id(hop.from)));
       h->set_to_entity_id(std::string(snapshot->id(hop.to)));
-      for (graph::FactIndex f : hop.facts) *h->add_facts() = Edge(*snapshot, hop.from, hop.to, f);
+      for (graph::FactIndex f : hop.facts) {
+        *h->add_facts() = Edge(*snapshot, hop.from, hop.to, f, rolled_up.get());
+      }
       h->set_fact_count(static_cast<int64_t>(hop.fact_count));
       if (timed) *h->mutable_day() = storage::DateOfDay(hop.day);
     }
@@ -538,14 +598,18 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* QueryService::GetTimeline(
   graph::TimelineQuery query;
   v1::GetTimelineRequest request;
   grpc::Status status = ParseRequest(*request_bytes, &request);
-  if (status.ok()) status = ToTimelineQuery(*snapshot, request, limits_, &query);
+  bool roll_up = false;
+  if (status.ok()) status = ToTimelineQuery(*snapshot, request, limits_, &query, &roll_up);
+  std::shared_ptr<const graph::Projection> rolled_up;
+  if (status.ok()) rolled_up = UseRollUp(*snapshot, roll_up, &query.filter);
   absl::StatusOr<graph::TimelineResult> result;
   if (status.ok()) {
     query.deadline = DeadlineOf(context);
     result = graph::Timeline(*snapshot, query);
     if (!result.ok()) status = ToGrpc(result.status());
   }
-  auto* writer = new TimelineWriter(context, store_, std::move(snapshot), query);
+  auto* writer =
+      new TimelineWriter(context, store_, std::move(snapshot), query, std::move(rolled_up));
   if (status.ok()) {
     writer->Start(std::move(*result));
   } else {
@@ -567,6 +631,10 @@ grpc::Status QueryService::AnswerGetRelationshipState(
   if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.as_of); !s.ok()) {
     return s;
   }
+  bool roll_up = false;
+  if (auto s = RollsUp(request->roll_up(), "roll_up", &roll_up); !s.ok()) return s;
+  const auto rolled_up = roll_up ? snapshot->RolledUp(query.as_of) : nullptr;
+  query.rolled_up = rolled_up.get();
   query.deadline = DeadlineOf(context);
   auto state = graph::RelationshipAt(*snapshot, *store_, query);
   if (!state.ok()) return ToGrpc(state.status());
@@ -591,6 +659,10 @@ grpc::Status QueryService::AnswerDiffRelationship(grpc::CallbackServerContext* c
   if (auto s = AsOf(request->as_of(), request->has_as_of(), "as_of", &query.as_of); !s.ok()) {
     return s;
   }
+  bool roll_up = false;
+  if (auto s = RollsUp(request->roll_up(), "roll_up", &roll_up); !s.ok()) return s;
+  const auto rolled_up = roll_up ? snapshot->RolledUp(query.as_of) : nullptr;
+  query.rolled_up = rolled_up.get();
   query.deadline = DeadlineOf(context);
   query.day = from_day;
   auto from = graph::RelationshipAt(*snapshot, *store_, query);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -22,7 +23,15 @@
 
 namespace entente::graph {
 
-inline constexpr uint32_t kImageVersion = 1;
+// 2: each fact's participants and the affiliation ties (roll-up).
+inline constexpr uint32_t kImageVersion = 2;
+
+// An affiliation tie of the base: actor -> state by fact.
+struct ImageAffiliation {
+  Vertex actor;
+  Vertex state;
+  FactIndex fact;
+};
 
 // Replaying a log entry costs more than building from a fact does: an image
 // more than this many entries plus half its facts behind is not worth
@@ -33,6 +42,7 @@ struct GraphImage {
   std::shared_ptr<VertexTable> vertices;
   std::shared_ptr<const Snapshot::Layer> base;
   std::shared_ptr<absl::flat_hash_map<FactIndex, uint32_t>> retractions;
+  std::vector<ImageAffiliation> affiliations;
   uint64_t log_sequence = 0;
 };
 
@@ -40,6 +50,7 @@ struct GraphImage {
 absl::Status WriteImage(const std::string& path, const VertexTable& vertices,
                         const Snapshot::Layer& base,
                         const absl::flat_hash_map<FactIndex, uint32_t>& retractions,
+                        const std::vector<ImageAffiliation>& affiliations,
                         uint64_t log_sequence, int64_t store_id);
 
 // Reads an image of store `store_id` that includes at most

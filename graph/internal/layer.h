@@ -4,10 +4,12 @@
 #define ENTENTE_GRAPH_INTERNAL_LAYER_H_
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "boost/graph/compressed_sparse_row_graph.hpp"
@@ -92,6 +94,7 @@ Csr CsrFromSortedEdges(const std::vector<std::pair<uint32_t, uint32_t>>& pairs,
 // Edges are kept in three CSRs by how many days their fact covers, so that a
 // window scan only looks back as far as a fact of that class can reach.
 enum SpanBand { kOneDay, kUpToAYear, kLonger, kBandCount };
+static_assert(kBandCount == 3, "graph.h declares ScanLayer over three bands");
 
 // How many days before a window a fact of the band may start and still
 // overlap it; -1: any (the band is scanned from its start).
@@ -104,12 +107,101 @@ inline SpanBand BandOf(storage::DayNumber first_day, storage::DayNumber last_day
              : kLonger;
 }
 
+// The participants of many facts in one array: fact i has
+// flat[offsets[i] .. offsets[i + 1]).
+struct ParticipantLists {
+  std::vector<Vertex> flat;
+  std::vector<uint32_t> offsets{0};
+  size_t size() const { return offsets.size() - 1; }
+  absl::Span<const Vertex> operator[](size_t i) const {
+    return absl::MakeConstSpan(flat.data() + offsets[i], offsets[i + 1] - offsets[i]);
+  }
+  void clear() {
+    flat.clear();
+    offsets.assign(1, 0);
+  }
+  void Append(const ParticipantLists& more) {
+    const uint32_t base = static_cast<uint32_t>(flat.size());
+    flat.insert(flat.end(), more.flat.begin(), more.flat.end());
+    for (size_t i = 1; i < more.offsets.size(); ++i) offsets.push_back(base + more.offsets[i]);
+  }
+};
+
 struct Snapshot::Layer {
   FactIndex first_fact = 0;
   std::vector<FactInfo> facts;
+  ParticipantLists participants;  // distinct, in vertex order, per fact
   Csr edges[kBandCount];
   CsrView views[kBandCount];
 };
+
+// One layer's facts as edges between what their participants rolled up to.
+struct RolledLayer {
+  Csr edges[kBandCount];
+  CsrView views[kBandCount];
+  // Parallel to the layer's participants.flat: what each counted as.
+  std::vector<Vertex> rolled;
+  // Per fact of the layer: 1 when internal to one state.
+  std::vector<uint8_t> internal;
+};
+
+struct Projection {
+  std::shared_ptr<const RolledLayer> base;
+  std::shared_ptr<const RolledLayer> recent;  // null when the snapshot has no recent layer
+};
+
+// One actor's tie to a state over the days of fact `fact`.
+struct AffiliationSpan {
+  storage::DayNumber first_day;
+  storage::DayNumber last_day;
+  Vertex state;
+  FactIndex fact;
+};
+
+struct AffiliationTable {
+  // By actor, in order of first day, then fact.
+  absl::flat_hash_map<Vertex, std::vector<AffiliationSpan>> by_actor;
+  // Every record second at which an affiliation was recorded or retracted,
+  // in order: the rolled-up graph as of T depends on how many are <= T.
+  std::vector<uint32_t> change_seconds;
+  size_t facts = 0;
+
+  void AddChange(uint32_t second) {
+    change_seconds.insert(
+        std::upper_bound(change_seconds.begin(), change_seconds.end(), second), second);
+  }
+  void Add(Vertex actor, const AffiliationSpan& span) {
+    auto& spans = by_actor[actor];
+    auto at = std::upper_bound(spans.begin(), spans.end(), span,
+                               [](const AffiliationSpan& a, const AffiliationSpan& b) {
+                                 if (a.first_day != b.first_day) return a.first_day < b.first_day;
+                                 return a.fact < b.fact;
+                               });
+    spans.insert(at, span);
+  }
+};
+
+// What `v` counts as in a fact covering `info`'s days: a state counts as
+// itself; another entity as the state of a visible affiliation overlapping
+// the fact — the one covering the fact's own day (its first, or its last
+// when the start is unknown) if any, else the earliest — or as itself when
+// none overlaps. `visible(fact)` says whether an affiliation fact counts.
+template <typename Visible>
+Vertex RollUpVertex(Vertex v, const FactInfo& info, const VertexTable& vertices,
+                    const AffiliationTable& affiliations, const Visible& visible) {
+  if (vertices.kinds[v] == v1::ENTITY_KIND_STATE) return v;
+  auto it = affiliations.by_actor.find(v);
+  if (it == affiliations.by_actor.end()) return v;
+  const storage::DayNumber day = info.open_start ? info.last_day : info.first_day;
+  Vertex overlapping = kNoVertex;
+  for (const AffiliationSpan& span : it->second) {
+    if (span.first_day > info.last_day) break;
+    if (span.last_day < info.first_day || !visible(span.fact)) continue;
+    if (span.first_day <= day && day <= span.last_day) return span.state;
+    if (overlapping == kNoVertex) overlapping = span.state;
+  }
+  return overlapping == kNoVertex ? v : overlapping;
+}
 
 inline const FactInfo& Snapshot::fact(FactIndex f) const {
   return f < base_facts_ ? base_->facts[f] : recent_->facts[f - base_facts_];
@@ -123,10 +215,10 @@ inline bool Snapshot::Visible(FactIndex f, uint32_t as_of) const {
 }
 
 template <typename Visit>
-void Snapshot::ScanLayer(const Layer& layer, Vertex v, const EdgeFilter& filter,
+void Snapshot::ScanLayer(const CsrView (&views)[kBandCount], Vertex v, const EdgeFilter& filter,
                          Visit& visit) const {
   for (int band = 0; band < kBandCount; ++band) {
-    const CsrView* view = &layer.views[band];
+    const CsrView* view = &views[band];
     if (v >= view->vertices) continue;
     const EdgeProps* begin = view->props + view->rowstart[v];
     const EdgeProps* end = view->props + view->rowstart[v + 1];
@@ -172,8 +264,15 @@ inline size_t Snapshot::Degree(Vertex v) const {
 
 template <typename Visit>
 void Snapshot::ForEachEdge(Vertex v, const EdgeFilter& filter, Visit&& visit) const {
-  ScanLayer(*base_, v, filter, visit);
-  if (recent_ != nullptr) ScanLayer(*recent_, v, filter, visit);
+  if (filter.rolled_up != nullptr) {
+    ScanLayer(filter.rolled_up->base->views, v, filter, visit);
+    if (filter.rolled_up->recent != nullptr) {
+      ScanLayer(filter.rolled_up->recent->views, v, filter, visit);
+    }
+    return;
+  }
+  ScanLayer(base_->views, v, filter, visit);
+  if (recent_ != nullptr) ScanLayer(recent_->views, v, filter, visit);
 }
 
 }  // namespace entente::graph
