@@ -576,5 +576,279 @@ TEST_F(GraphTest, TimeRespectingPathsTakeFactsOfUnknownBeginning) {
   EXPECT_EQ((*onward)->hops.back().day, ToDayNumber(2020, 6, 1));
 }
 
+
+// ---- Roll-up to states ----
+
+class RollUpTest : public GraphTest {
+ protected:
+  void SetUp() override {
+    GraphTest::SetUp();
+    for (const char* id : {"a_military", "a_foreign", "b_government", "d_ministry", "e_ministry",
+                           "e_military", "f_government"}) {
+      AddEntity(id, v1::ENTITY_KIND_ORGANIZATION);
+    }
+    AddEntity("region", v1::ENTITY_KIND_PLACE);
+    Affiliate("a_military", "A");
+    Affiliate("a_foreign", "A");
+    Affiliate("b_government", "B");
+    Affiliate("d_ministry", "D");
+    Affiliate("e_ministry", "E");
+    Affiliate("e_military", "E");
+    Affiliate("f_government", "F");
+  }
+
+  // An AFFILIATION of `actor` with `state` over [start, end] (open where
+  // not given).
+  std::string Affiliate(const std::string& actor, const std::string& state,
+                        std::optional<v1::Date> start = std::nullopt,
+                        std::optional<v1::Date> end = std::nullopt) {
+    v1::Fact f;
+    f.set_type(v1::FACT_TYPE_AFFILIATION);
+    auto* p = f.add_participants();
+    p->set_entity_id(actor);
+    p->set_role(v1::PARTICIPANT_ROLE_AFFILIATE);
+    p = f.add_participants();
+    p->set_entity_id(state);
+    p->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
+    if (start) {
+      *f.mutable_valid_time()->mutable_start() = *start;
+    } else {
+      f.mutable_valid_time()->set_open_start(true);
+    }
+    if (end) {
+      *f.mutable_valid_time()->mutable_end() = *end;
+    } else {
+      f.mutable_valid_time()->set_open_end(true);
+    }
+    auto r = store_->RecordFact(f);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->id : "";
+  }
+
+  // The facts' summaries of a timeline, in order.
+  std::vector<std::string> TimelineSummaries(TimelineQuery q) {
+    auto result = Timeline(Graph(), q);
+    EXPECT_TRUE(result.ok()) << result.status();
+    std::vector<std::string> out;
+    if (!result.ok()) return out;
+    for (FactIndex f : result->facts) {
+      auto record = store_->GetFact(Graph().fact(f).IdText());
+      out.push_back(record.ok() ? record->fact().summary() : "?");
+    }
+    return out;
+  }
+
+  TimelineQuery Dyad(const std::string& a, const std::string& b, const Projection* rolled) {
+    TimelineQuery q;
+    q.entities = {V(a), V(b)};
+    q.filter = Window(storage::kMinDay, storage::kMaxDay);
+    q.filter.rolled_up = rolled;
+    return q;
+  }
+};
+
+TEST_F(RollUpTest, ADyadTimelineCountsEveryActorOfBothStatesOnce) {
+  Link({"a_military", "b_government"}, Date(2020, 1, 5));                  // fact 1
+  Link({"A", "b_government"}, Date(2020, 2, 1));                           // fact 2
+  Link({"a_military", "B"}, Date(2020, 3, 1));                             // fact 3
+  Link({"a_military", "a_foreign", "b_government"}, Date(2020, 4, 1));     // fact 4
+  Link({"a_military", "a_foreign"}, Date(2020, 5, 1));                     // fact 5: internal to A
+  Link({"A", "B"}, Date(2020, 6, 1));                                      // fact 6
+  Link({"A", "C"}, Date(2020, 7, 1));                                      // fact 7
+  const auto rolled = Graph().RolledUp(kNever);
+  EXPECT_EQ(TimelineSummaries(Dyad("A", "B", nullptr)), std::vector<std::string>{"fact 6"});
+  EXPECT_EQ(TimelineSummaries(Dyad("A", "B", rolled.get())),
+            (std::vector<std::string>{"fact 1", "fact 2", "fact 3", "fact 4", "fact 6"}));
+
+  // Buckets count each fact once, though fact 4 has two actors of A.
+  auto buckets = Timeline(Graph(), Dyad("A", "B", rolled.get()));
+  ASSERT_TRUE(buckets.ok());
+  ASSERT_EQ(buckets->buckets.size(), 1u);
+  EXPECT_EQ(buckets->buckets[0].facts, 5);
+  EXPECT_EQ(buckets->buckets[0].by_type[v1::FACT_TYPE_MEETING], 5);
+
+  // Each fact still names the actors it came from.
+  const FactIndex fact4 = buckets->facts[3];
+  EXPECT_EQ(ActorsBehind(Graph(), *rolled, fact4, V("A")),
+            (std::vector<std::string>{"a_foreign", "a_military"}));
+  EXPECT_EQ(ActorsBehind(Graph(), *rolled, fact4, V("B")),
+            std::vector<std::string>{"b_government"});
+  EXPECT_FALSE(Graph().Internal(*rolled, fact4));
+
+  // A's own rolled-up timeline leaves out what is internal to A (fact 5 and
+  // the affiliations of its two organizations) unless asked.
+  TimelineQuery one;
+  one.entities = {V("A")};
+  one.filter = Window(storage::kMinDay, storage::kMaxDay);
+  one.filter.rolled_up = rolled.get();
+  EXPECT_EQ(TimelineSummaries(one), (std::vector<std::string>{"fact 1", "fact 2", "fact 3",
+                                                              "fact 4", "fact 6", "fact 7"}));
+  one.include_internal = true;
+  const auto with_internal = TimelineSummaries(one);
+  EXPECT_EQ(with_internal.size(), 9u);  // + fact 5 + two affiliations
+  EXPECT_NE(std::find(with_internal.begin(), with_internal.end(), "fact 5"),
+            with_internal.end());
+}
+
+TEST_F(RollUpTest, NeighborsAreStatesWithDistinctFactCounts) {
+  Link({"a_military", "b_government"}, Date(2020, 1, 5));
+  Link({"a_foreign", "b_government"}, Date(2020, 1, 6));
+  Link({"a_military", "a_foreign", "B"}, Date(2020, 1, 7));
+  Link({"a_military", "d_ministry"}, Date(2020, 1, 8));
+  Link({"a_military", "p"}, Date(2020, 1, 9));  // p has no affiliation: stays itself
+  NeighborhoodQuery q;
+  q.seeds = {V("A")};
+  q.filter = Window(ToDayNumber(2020, 1, 1), ToDayNumber(2020, 12, 31));
+  const auto rolled = Graph().RolledUp(kNever);
+  q.filter.rolled_up = rolled.get();
+  auto result = Neighborhood(Graph(), q);
+  ASSERT_TRUE(result.ok());
+  std::vector<std::pair<std::string, uint32_t>> got;
+  for (const auto& n : result->neighbors) got.emplace_back(Graph().id(n.vertex), n.fact_count);
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, uint32_t>>{{"B", 3}, {"D", 1}, {"p", 1}}));
+  // Unrolled, A itself took part in none of them: its neighbors are its
+  // organizations, by their AFFILIATION facts.
+  q.filter.rolled_up = nullptr;
+  auto plain = Neighborhood(Graph(), q);
+  ASSERT_TRUE(plain.ok());
+  std::vector<std::string> plain_ids;
+  for (const auto& n : plain->neighbors) plain_ids.emplace_back(Graph().id(n.vertex));
+  EXPECT_EQ(plain_ids, (std::vector<std::string>{"a_foreign", "a_military"}));
+}
+
+TEST_F(RollUpTest, APathOfStatesThroughOtherStatesActors) {
+  // d_ministry and f_government are joined only through two different
+  // organizations of E: no path of meetings between them unrolled.
+  Link({"d_ministry", "e_ministry"}, Date(2020, 1, 5));
+  Link({"e_military", "f_government"}, Date(2020, 2, 5));
+  PathQuery q;
+  q.from = V("d_ministry");
+  q.to = V("f_government");
+  q.filter = Window(storage::kMinDay, storage::kMaxDay);
+  q.filter.types.set(v1::FACT_TYPE_MEETING);
+  auto plain = ShortestPath(Graph(), q);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->has_value());
+  const auto rolled = Graph().RolledUp(kNever);
+  q.from = V("D");
+  q.to = V("F");
+  q.filter.rolled_up = rolled.get();
+  auto path = ShortestPath(Graph(), q);
+  ASSERT_TRUE(path.ok() && path->has_value());
+  EXPECT_EQ(Ids((*path)->vertices), (std::vector<std::string>{"D", "E", "F"}));
+  ASSERT_EQ((*path)->hops.size(), 2u);
+  const FactIndex first = (*path)->hops[0].facts.at(0);
+  EXPECT_EQ(ActorsBehind(Graph(), *rolled, first, V("D")), std::vector<std::string>{"d_ministry"});
+  EXPECT_EQ(ActorsBehind(Graph(), *rolled, first, V("E")), std::vector<std::string>{"e_ministry"});
+  const FactIndex second = (*path)->hops[1].facts.at(0);
+  EXPECT_EQ(ActorsBehind(Graph(), *rolled, second, V("E")),
+            std::vector<std::string>{"e_military"});
+  // Time-respecting and k-shortest go through the same projection.
+  auto timed = TimeRespectingPath(Graph(), q, storage::kMinDay);
+  ASSERT_TRUE(timed.ok() && timed->has_value());
+  EXPECT_EQ(Ids((*timed)->vertices), (std::vector<std::string>{"D", "E", "F"}));
+  auto k = KShortestPaths(Graph(), q, 3);
+  ASSERT_TRUE(k.ok());
+  ASSERT_EQ(k->size(), 1u);
+}
+
+TEST_F(RollUpTest, AnActorThatChangesStateAndARetractedAffiliation) {
+  Affiliate("region", "A", Date(2020, 1, 1), Date(2020, 5, 31));
+  const std::string to_b = Affiliate("region", "B", Date(2020, 6, 1));
+  Link({"region", "C"}, Date(2020, 3, 10));  // fact 1: while A held it
+  Link({"region", "C"}, Date(2020, 7, 10));  // fact 2: after it passed to B
+  Link({"region", "C"}, Date(2019, 7, 10));  // fact 3: before either: itself
+  auto neighbors_of_c = [&](const Projection* rolled, uint32_t as_of = kNever) {
+    NeighborhoodQuery q;
+    q.seeds = {V("C")};
+    q.filter = Window(storage::kMinDay, storage::kMaxDay);
+    q.filter.as_of = as_of;
+    q.filter.rolled_up = rolled;
+    std::vector<std::string> ids;
+    auto result = Neighborhood(Graph(), q);
+    EXPECT_TRUE(result.ok()) << result.status();
+    if (!result.ok()) return ids;
+    for (const auto& n : result->neighbors) ids.emplace_back(Graph().id(n.vertex));
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  auto before = Graph().RolledUp(kNever);
+  EXPECT_EQ(neighbors_of_c(before.get()), (std::vector<std::string>{"A", "B", "region"}));
+  EXPECT_EQ(TimelineSummaries(Dyad("B", "C", before.get())), std::vector<std::string>{"fact 2"});
+  EXPECT_EQ(TimelineSummaries(Dyad("A", "C", before.get())), std::vector<std::string>{"fact 1"});
+
+  // Retracted later: fact 2 is the region's own again, but as of a time
+  // before the retraction the old answer stands.
+  const uint32_t before_retraction = RecordSecond(now_);
+  now_ += absl::Hours(1);
+  ASSERT_TRUE(store_->RetractFact(to_b, "the handover is disputed").ok());
+  auto after = Graph().RolledUp(kNever);
+  EXPECT_EQ(neighbors_of_c(after.get()), (std::vector<std::string>{"A", "region"}));
+  EXPECT_TRUE(TimelineSummaries(Dyad("B", "C", after.get())).empty());
+  auto then = Graph().RolledUp(before_retraction);
+  EXPECT_NE(then, after);
+  EXPECT_EQ(neighbors_of_c(then.get(), before_retraction),
+            (std::vector<std::string>{"A", "B", "region"}));
+  auto dyad_then = Dyad("B", "C", then.get());
+  dyad_then.filter.as_of = before_retraction;
+  EXPECT_EQ(TimelineSummaries(dyad_then), std::vector<std::string>{"fact 2"});
+  // Asked again, the same past projection is reused.
+  EXPECT_EQ(Graph().RolledUp(before_retraction), then);
+
+  // Re-recorded (a correction with other dates), answers follow.
+  now_ += absl::Hours(1);
+  Affiliate("region", "B", Date(2020, 7, 1));
+  EXPECT_EQ(TimelineSummaries(Dyad("B", "C", Graph().RolledUp(kNever).get())),
+            std::vector<std::string>{"fact 2"});
+}
+
+TEST_F(RollUpTest, RolesInAStatesOfficeCountOnlyOverTheirDates) {
+  // p held an office of A attested for March 2020 only: facts that month
+  // roll up to A, facts of other months stay p's.
+  v1::Fact role;
+  role.set_type(v1::FACT_TYPE_ROLE);
+  auto* holder = role.add_participants();
+  holder->set_entity_id("p");
+  holder->set_role(v1::PARTICIPANT_ROLE_OFFICE_HOLDER);
+  auto* employer = role.add_participants();
+  employer->set_entity_id("A");
+  employer->set_role(v1::PARTICIPANT_ROLE_EMPLOYER);
+  *role.mutable_valid_time()->mutable_start() = Date(2020, 3);
+  ASSERT_TRUE(store_->RecordFact(role).ok());
+  Link({"p", "B"}, Date(2020, 3, 15));  // fact 1
+  Link({"p", "B"}, Date(2020, 4, 15));  // fact 2
+  const auto rolled = Graph().RolledUp(kNever);
+  EXPECT_EQ(TimelineSummaries(Dyad("A", "B", rolled.get())), std::vector<std::string>{"fact 1"});
+  EXPECT_EQ(TimelineSummaries(Dyad("p", "B", rolled.get())), std::vector<std::string>{"fact 2"});
+}
+
+TEST_F(RollUpTest, TheGraphImageKeepsAffiliations) {
+  Link({"a_military", "b_government"}, Date(2020, 1, 5));
+  const std::string doomed = Affiliate("region", "B", Date(2020, 1, 1));
+  Link({"region", "A"}, Date(2020, 2, 5));
+  ASSERT_TRUE(store_->RetractFact(doomed, "test").ok());
+  Graph();
+  const std::string image = (path_ / "graph.image").string();
+  ASSERT_TRUE(graph_->SaveImage(image).ok());
+  auto fresh = LiveGraph::Build(*store_);
+  auto from_image = LiveGraph::Build(*store_, {.image_path = image});
+  ASSERT_TRUE(fresh.ok() && from_image.ok());
+  ASSERT_TRUE((*from_image)->build_stats().from_image) << (*from_image)->build_stats().image_note;
+  for (const auto* live : {fresh->get(), from_image->get()}) {
+    auto snapshot = live->snapshot();
+    auto rolled = snapshot->RolledUp(kNever);
+    EXPECT_EQ(snapshot->affiliation_count(), 8u);
+    TimelineQuery q;
+    q.entities = {snapshot->Find("A"), snapshot->Find("B")};
+    q.filter = Window(storage::kMinDay, storage::kMaxDay);
+    q.filter.rolled_up = rolled.get();
+    auto result = Timeline(*snapshot, q);
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(result->facts.size(), 1u);  // not the region's: its tie to B is retracted
+    q.entities = {snapshot->Find("A"), snapshot->Find("region")};
+    EXPECT_EQ(Timeline(*snapshot, q)->facts.size(), 1u);
+  }
+}
+
 }  // namespace
 }  // namespace entente::graph
