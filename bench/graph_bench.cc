@@ -26,7 +26,12 @@
 //      actors with an event in that year (a pair with an idle end would end
 //      the search at once and measure nothing);
 //    - time-respecting path (max 6 hops) between any two actors, since the
-//      first day of the data, the window being the whole data.
+//      first day of the data, the window being the whole data;
+//    - rolled up to states: 1-hop neighborhoods and dyad timelines as above,
+//      drawn from the rolled-up graph (its vertices are states and the
+//      actors no state claims). The load makes the names in
+//      bench/states.inc states and ties "Sector (Country)" actors to them
+//      (bench::LoadOptions::states_and_affiliations).
 //    Seeds, pairs and path endpoints alternate between a degree-weighted
 //    draw (so hubs appear as often as they do in the data: the actors of a
 //    random event) and a uniform draw (over actors, or over distinct pairs
@@ -144,7 +149,8 @@ int Usage(absl::string_view error) {
                "               --db DIR: skip the load (for repeated or profiled runs)\n"
                "  --only KIND  run one query kind: neighborhood_1hop, neighborhood_2hop,\n"
                "               dyad_timeline, shortest_path, k5_shortest_paths,\n"
-               "               time_respecting_path\n";
+               "               time_respecting_path, rolled_neighborhood_1hop,\n"
+               "               rolled_dyad_timeline (rolled up to states)\n";
   return 2;
 }
 
@@ -166,11 +172,11 @@ struct Workload {
   uint64_t degree(Vertex v) const { return offsets[v + 1] - offsets[v]; }
 };
 
-Workload MakeWorkload(const graph::Snapshot& g) {
+// `all` is the graph the workload samples: plain, or rolled up to states.
+Workload MakeWorkload(const graph::Snapshot& g, const graph::EdgeFilter& all) {
   Workload w;
   const auto n = static_cast<Vertex>(g.vertex_count());
   w.offsets.assign(n + 1, 0);
-  graph::EdgeFilter all;
   for (Vertex v = 0; v < n; ++v) {
     g.ForEachEdge(v, all, [&](Vertex u, graph::FactIndex f) {
       if (u == v) return;
@@ -418,7 +424,9 @@ int Run(const Args& args) {
         return 1;
       }
       start = Clock::now();
-      auto loaded = LoadIcewsEvents(**store, *events);
+      LoadOptions load;
+      load.states_and_affiliations = true;  // for the rolled-up kinds
+      auto loaded = LoadIcewsEvents(**store, *events, load);
       load_seconds = SecondsSince(start);
       if (!loaded.ok()) {
         std::cerr << "entente_graph_bench: load: " << loaded.status() << "\n";
@@ -482,12 +490,19 @@ int Run(const Args& args) {
 
   // ---- Queries ----
   std::cerr << "preparing the workload\n";
-  const Workload w = MakeWorkload(g);
+  const Workload w = MakeWorkload(g, graph::EdgeFilter());
   if (w.active.size() < 2 || w.pairs.empty()) {
     std::cerr << "entente_graph_bench: the graph has too few connected actors to query\n";
     return 1;
   }
   Sampler sampler(w, args.seed);
+  // The rolled-up kinds sample the rolled-up graph the same way: its
+  // vertices are states and the actors no state claims.
+  const auto rolled_up = g.RolledUp(graph::kNever);
+  graph::EdgeFilter rolled_all;
+  rolled_all.rolled_up = rolled_up.get();
+  const Workload rolled_w = MakeWorkload(g, rolled_all);
+  Sampler rolled_sampler(rolled_w, args.seed);
   const int n = args.queries;
   const int k_count = std::max(1, n / 10);
   const int warmup = std::min(10, n);
@@ -497,21 +512,24 @@ int Run(const Args& args) {
     kinds.push_back({std::move(key), std::move(label), is_path, std::move(size_name), {}, 0});
     return kinds.back();
   };
-  kinds.reserve(6);
+  kinds.reserve(8);
 
   auto want = [&args](absl::string_view key) { return args.only.empty() || args.only == key; };
-  auto neighborhood = [&](int hops) {
-    Kind& k = kind(absl::StrCat("neighborhood_", hops, "hop"),
-                   absl::StrCat(hops, "-hop neighborhood, 1 month"), false, "reached");
+  auto neighborhood = [&](int hops, bool rolled) {
+    Sampler& draw = rolled ? rolled_sampler : sampler;
+    Kind& k = kind(absl::StrCat(rolled ? "rolled_" : "", "neighborhood_", hops, "hop"),
+                   absl::StrCat(hops, "-hop neighborhood, 1 month", rolled ? ", rolled up" : ""),
+                   false, "reached");
     Measure(
         k, n, warmup,
         [&](int i) {
           graph::NeighborhoodQuery q;
-          const Vertex seed = sampler.Actor(i);
+          const Vertex seed = draw.Actor(i);
           q.seeds = {seed};
           q.hops = hops;
           q.limit = 100;
-          q.filter.window = sampler.MonthOfEventOf(seed);
+          q.filter.window = draw.MonthOfEventOf(seed);
+          if (rolled) q.filter.rolled_up = rolled_up.get();
           return q;
         },
         [&](const graph::NeighborhoodQuery& q) -> std::optional<Sample> {
@@ -520,18 +538,22 @@ int Run(const Args& args) {
           return Sample{0, 0, false, !r->neighbors.empty(), static_cast<double>(r->reached)};
         });
   };
-  if (want("neighborhood_1hop")) neighborhood(1);
-  if (want("neighborhood_2hop")) neighborhood(2);
-  if (want("dyad_timeline")) {
-    Kind& k = kind("dyad_timeline", "dyad timeline, all, months", false, "facts");
+  if (want("neighborhood_1hop")) neighborhood(1, false);
+  if (want("neighborhood_2hop")) neighborhood(2, false);
+  auto dyad_timeline = [&](bool rolled) {
+    Sampler& draw = rolled ? rolled_sampler : sampler;
+    Kind& k = kind(rolled ? "rolled_dyad_timeline" : "dyad_timeline",
+                   rolled ? "dyad timeline, all, months, rolled up" : "dyad timeline, all, months",
+                   false, "facts");
     Measure(
         k, n, warmup,
         [&](int i) {
           graph::TimelineQuery q;
-          const auto [a, b] = sampler.Dyad(i);
+          const auto [a, b] = draw.Dyad(i);
           q.entities = {a, b};
           q.filter.window = w.days;
           q.granularity = graph::Granularity::kMonth;
+          if (rolled) q.filter.rolled_up = rolled_up.get();
           return q;
         },
         [&](const graph::TimelineQuery& q) -> std::optional<Sample> {
@@ -539,7 +561,10 @@ int Run(const Args& args) {
           if (!r.ok()) return std::nullopt;
           return Sample{0, 0, false, r->total_facts > 0, static_cast<double>(r->total_facts)};
         });
-  }
+  };
+  if (want("dyad_timeline")) dyad_timeline(false);
+  if (want("rolled_neighborhood_1hop") && !rolled_w.pairs.empty()) neighborhood(1, true);
+  if (want("rolled_dyad_timeline") && !rolled_w.pairs.empty()) dyad_timeline(true);
   // Shortest and k shortest paths: a calendar year in which both ends have
   // events. Time-respecting paths: any two actors, the whole data.
   auto year_path_query = [&](int i) {
@@ -662,7 +687,8 @@ int main(int argc, char** argv) {
   if (!args.only.empty() && !absl::c_linear_search(
                                 std::vector<absl::string_view>{
                                     "neighborhood_1hop", "neighborhood_2hop", "dyad_timeline",
-                                    "shortest_path", "k5_shortest_paths", "time_respecting_path"},
+                                    "shortest_path", "k5_shortest_paths", "time_respecting_path",
+                                    "rolled_neighborhood_1hop", "rolled_dyad_timeline"},
                                 args.only)) {
     return Usage(absl::StrCat("--only ", args.only, ": no such query kind"));
   }

@@ -1,9 +1,11 @@
 #include "bench/icews.h"
 
 #include <fstream>
+#include <functional>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -72,9 +74,35 @@ std::optional<v1::Fact> IcewsFact(const IcewsEvent& event, const std::string& so
   return fact;
 }
 
+namespace {
+
+constexpr absl::string_view kStateNames[] = {
+#include "bench/states.inc"
+};
+
+// The country of "Sector (Country)" or of a scaled copy "Sector (Country)
+// #c"; empty for other names.
+absl::string_view CountryOf(absl::string_view name) {
+  if (const size_t hash = name.rfind(" #"); hash != absl::string_view::npos) {
+    name = name.substr(0, hash);
+  }
+  const size_t open = name.rfind(" (");
+  if (open == absl::string_view::npos || open == 0 || !absl::EndsWith(name, ")")) return {};
+  return name.substr(open + 2, name.size() - open - 3);
+}
+
+}  // namespace
+
+bool IsIcewsStateName(absl::string_view name) {
+  static const auto* states =
+      new absl::flat_hash_set<absl::string_view>(std::begin(kStateNames), std::end(kStateNames));
+  return states->contains(name);
+}
+
 absl::StatusOr<LoadCounts> LoadIcewsEvents(storage::Store& store,
                                            const std::vector<IcewsEvent>& events,
-                                           const std::string& source_id) {
+                                           const LoadOptions& options) {
+  const std::string& source_id = options.source_id;
   LoadCounts counts;
   if (!store.GetSource(source_id).ok()) {
     v1::Source source;
@@ -84,19 +112,40 @@ absl::StatusOr<LoadCounts> LoadIcewsEvents(storage::Store& store,
     if (auto r = store.UpsertSource(source); !r.ok()) return r.status();
   }
   absl::flat_hash_set<std::string> known;
-  auto ensure_entity = [&](const std::string& name) -> absl::Status {
+  std::function<absl::Status(absl::string_view)> ensure_entity =
+      [&](absl::string_view name) -> absl::Status {
     const std::string id = ActorId(name);
     if (known.contains(id)) return absl::OkStatus();
+    known.insert(id);
+    const bool is_state = options.states_and_affiliations && IsIcewsStateName(name);
     if (!store.GetEntity(id).ok()) {
       v1::Entity entity;
       entity.set_id(id);
-      entity.set_kind(v1::ENTITY_KIND_ORGANIZATION);
-      entity.set_name(name);
+      entity.set_kind(is_state ? v1::ENTITY_KIND_STATE : v1::ENTITY_KIND_ORGANIZATION);
+      entity.set_name(std::string(name));
       auto r = store.UpsertEntity(entity);
       if (!r.ok()) return r.status();
       ++counts.entities_created;
     }
-    known.insert(id);
+    const absl::string_view country = CountryOf(name);
+    if (is_state || !options.states_and_affiliations || !IsIcewsStateName(country)) {
+      return absl::OkStatus();
+    }
+    if (auto s = ensure_entity(country); !s.ok()) return s;
+    v1::Fact tie;
+    tie.set_type(v1::FACT_TYPE_AFFILIATION);
+    auto* actor = tie.add_participants();
+    actor->set_entity_id(id);
+    actor->set_role(v1::PARTICIPANT_ROLE_AFFILIATE);
+    auto* state = tie.add_participants();
+    state->set_entity_id(ActorId(country));
+    state->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
+    tie.mutable_valid_time()->set_open_start(true);
+    tie.mutable_valid_time()->set_open_end(true);
+    tie.mutable_provenance()->set_source_id(source_id);
+    auto r = store.RecordFact(tie);
+    if (!r.ok()) return r.status();
+    ++counts.affiliations;
     return absl::OkStatus();
   };
   for (const IcewsEvent& event : events) {

@@ -43,6 +43,17 @@ struct LoadCounts {
   int64_t unchanged = 0;
   int64_t skipped = 0;  // relation is not a CAMEO event we know
   int64_t entities_created = 0;
+  int64_t affiliations = 0;  // with states_and_affiliations
+};
+
+struct LoadOptions {
+  std::string source_id = "icews14";
+  // Names in bench/states.inc become STATE entities, and "Sector (Country)"
+  // actors — also the copies "Sector (Country) #c" that entente_scale_icews
+  // makes — get an open AFFILIATION to Country's state, so that roll-up has
+  // real work. Off: every actor is an ORGANIZATION and nothing is
+  // affiliated (the graph as the tests built on this loader know it).
+  bool states_and_affiliations = false;
 };
 
 // Records each event as a fact (participants SOURCE and TARGET, DAY
@@ -51,7 +62,17 @@ struct LoadCounts {
 // yet known. Events whose relation is not in the CAMEO table are skipped.
 absl::StatusOr<LoadCounts> LoadIcewsEvents(storage::Store& store,
                                            const std::vector<IcewsEvent>& events,
-                                           const std::string& source_id = "icews14");
+                                           const LoadOptions& options);
+inline absl::StatusOr<LoadCounts> LoadIcewsEvents(storage::Store& store,
+                                                  const std::vector<IcewsEvent>& events,
+                                                  const std::string& source_id = "icews14") {
+  LoadOptions options;
+  options.source_id = source_id;
+  return LoadIcewsEvents(store, events, options);
+}
+
+// True when `name` is a state as bench/states.inc spells it.
+bool IsIcewsStateName(absl::string_view name);
 
 // The fact an event becomes (without touching the store); nullopt when its
 // relation is unknown.

@@ -30,20 +30,10 @@
 
 namespace {
 
-constexpr absl::string_view kStates[] = {
-#include "bench/states.inc"
-};
-
-const absl::flat_hash_set<absl::string_view>& States() {
-  static const auto* states =
-      new absl::flat_hash_set<absl::string_view>(std::begin(kStates), std::end(kStates));
-  return *states;
-}
-
 bool IsLeap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
 std::string ActorCopy(const std::string& name, int copy) {
-  if (copy == 0 || States().contains(name)) return name;
+  if (copy == 0 || entente::bench::IsIcewsStateName(name)) return name;
   return absl::StrCat(name, " #", copy);
 }
 
@@ -128,7 +118,7 @@ int main(int argc, char** argv) {
         const std::string source = ActorCopy(event.source, copy);
         const std::string target = ActorCopy(event.target, copy);
         for (const std::string* name : {&event.source, &event.target}) {
-          (States().contains(*name) ? state_endpoints : renamed_endpoints)++;
+          (entente::bench::IsIcewsStateName(*name) ? state_endpoints : renamed_endpoints)++;
         }
         out << absl::StrFormat("%04d-%02d-%02d\t%s\t%s\t%s\n", year, event.month, day, source,
                                event.relation, target);
