@@ -356,5 +356,148 @@ TEST_F(QueryTest, WritesShowUpInQueriesAtOnce) {
   EXPECT_EQ(response->paths(0).entity_ids(1), "IRN");
 }
 
+TEST_F(QueryTest, RolledUpAnswersOverGrpc) {
+  AddStatePair("RLA", "RLB");
+  for (const auto& [id, name] : std::vector<std::pair<std::string, std::string>>{
+           {"rla_government", "Government (State RLA)"}, {"rlb_military", "Military (State RLB)"}}) {
+    v1::Entity org;
+    org.set_id(id);
+    org.set_kind(v1::ENTITY_KIND_ORGANIZATION);
+    org.set_name(name);
+    ASSERT_TRUE(client_->UpsertEntity(org).ok());
+  }
+  auto affiliate = [](const std::string& actor, const std::string& state) {
+    v1::Fact tie;
+    tie.set_type(v1::FACT_TYPE_AFFILIATION);
+    auto* p = tie.add_participants();
+    p->set_entity_id(actor);
+    p->set_role(v1::PARTICIPANT_ROLE_AFFILIATE);
+    p = tie.add_participants();
+    p->set_entity_id(state);
+    p->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
+    tie.mutable_valid_time()->set_open_start(true);
+    tie.mutable_valid_time()->set_open_end(true);
+    return client_->RecordFact(tie);
+  };
+  // An affiliation to a non-state is refused naming the field.
+  auto refused = affiliate("rla_government", "rlb_military");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(refused.status().message(), "fact.participants[")) << refused.status();
+  ASSERT_TRUE(affiliate("rla_government", "RLA").ok());
+  auto tie_b = affiliate("rlb_military", "RLB");
+  ASSERT_TRUE(tie_b.ok()) << tie_b.status();
+  v1::Fact deployment = PairFact(v1::FACT_TYPE_DEPLOYMENT, "rlb_military", "rla_government",
+                                 date_text::MakeDate(2019, 5, 2));
+  ASSERT_TRUE(client_->RecordFact(deployment).ok());
+
+  v1::GetTimelineRequest timeline;
+  timeline.add_entity_ids("RLA");
+  timeline.add_entity_ids("RLB");
+  auto plain = client_->GetTimeline(timeline);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->facts_size(), 0);
+  timeline.set_roll_up(v1::ROLL_UP_STATE);
+  auto rolled = client_->GetTimeline(timeline);
+  ASSERT_TRUE(rolled.ok()) << rolled.status();
+  ASSERT_EQ(rolled->facts_size(), 1);
+  const auto& record = rolled->facts(0);
+  ASSERT_EQ(record.rolled_up_participants_size(), record.fact().participants_size());
+  for (int i = 0; i < record.fact().participants_size(); ++i) {
+    const std::string& actor = record.fact().participants(i).entity_id();
+    EXPECT_EQ(record.rolled_up_participants(i).entity_id(),
+              actor == "rla_government" ? "RLA" : "RLB");
+    EXPECT_EQ(record.rolled_up_participants(i).role(), record.fact().participants(i).role());
+  }
+  ASSERT_EQ(rolled->buckets_size(), 1);
+  EXPECT_EQ(rolled->buckets(0).fact_count(), 1);
+
+  v1::GetNeighborhoodRequest hood;
+  hood.add_entity_ids("RLA");
+  hood.set_hops(1);
+  hood.mutable_filter()->set_roll_up(v1::ROLL_UP_STATE);
+  auto neighbors = client_->GetNeighborhood(hood);
+  ASSERT_TRUE(neighbors.ok()) << neighbors.status();
+  ASSERT_EQ(neighbors->neighbors_size(), 1);
+  EXPECT_EQ(neighbors->neighbors(0).entity_id(), "RLB");
+  ASSERT_EQ(neighbors->facts_size(), 1);
+  EXPECT_EQ(neighbors->facts(0).from_entity_id(), "RLA");
+  EXPECT_EQ(neighbors->facts(0).from_actor_ids().size(), 1);
+  EXPECT_EQ(neighbors->facts(0).from_actor_ids(0), "rla_government");
+  EXPECT_EQ(neighbors->facts(0).to_actor_ids(0), "rlb_military");
+
+  v1::GetRelationshipStateRequest state;
+  state.set_entity_id("RLA");
+  state.set_other_entity_id("RLB");
+  *state.mutable_at() = date_text::MakeDate(2019, 12, 31);
+  auto unrolled_state = client_->GetRelationshipState(state);
+  ASSERT_TRUE(unrolled_state.ok()) << unrolled_state.status();
+  EXPECT_EQ(unrolled_state->state().deployments_size(), 0);
+  state.set_roll_up(v1::ROLL_UP_STATE);
+  auto rolled_state = client_->GetRelationshipState(state);
+  ASSERT_TRUE(rolled_state.ok()) << rolled_state.status();
+  ASSERT_EQ(rolled_state->state().deployments_size(), 1);
+  EXPECT_EQ(rolled_state->state().deployments(0).rolled_up_participants_size(), 2);
+
+  v1::DiffRelationshipRequest diff;
+  diff.set_entity_id("RLA");
+  diff.set_other_entity_id("RLB");
+  *diff.mutable_from() = Year(2018);
+  *diff.mutable_to() = Year(2019);
+  diff.set_roll_up(v1::ROLL_UP_STATE);
+  auto changes = client_->DiffRelationship(diff);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_EQ(changes->deployments().added_size(), 1);
+
+  // Retracting RLB's tie changes the answer; as of a time before the
+  // retraction (whole seconds) the old answer stands.
+  absl::SleepFor(absl::Milliseconds(1100));
+  const int64_t before = absl::ToUnixSeconds(absl::Now());
+  absl::SleepFor(absl::Milliseconds(1100));
+  ASSERT_TRUE(client_->RetractFact(tie_b->record().fact().id(), "test: not its military").ok());
+  auto after = client_->GetTimeline(timeline);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->facts_size(), 0);
+  timeline.mutable_as_of()->set_seconds(before);
+  auto then = client_->GetTimeline(timeline);
+  ASSERT_TRUE(then.ok()) << then.status();
+  EXPECT_EQ(then->facts_size(), 1);
+}
+
+TEST_F(QueryTest, BadRollUpsNameTheField) {
+  auto expect_invalid = [](const absl::Status& status, const std::string& field) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_TRUE(absl::StartsWith(status.message(), field + ":")) << status;
+  };
+  v1::GetNeighborhoodRequest hood;
+  hood.add_entity_ids("IRN");
+  hood.set_hops(1);
+  hood.mutable_filter()->set_roll_up(static_cast<v1::RollUp>(9));
+  expect_invalid(client_->GetNeighborhood(hood).status(), "filter.roll_up");
+  v1::FindPathsRequest path;
+  path.set_from_entity_id("PRK");
+  path.set_to_entity_id("IRN");
+  path.mutable_filter()->set_roll_up(static_cast<v1::RollUp>(3));
+  expect_invalid(client_->FindPaths(path).status(), "filter.roll_up");
+  v1::GetTimelineRequest timeline;
+  timeline.add_entity_ids("IRN");
+  timeline.set_include_internal(true);
+  expect_invalid(client_->GetTimeline(timeline).status(), "include_internal");
+  timeline.set_roll_up(static_cast<v1::RollUp>(7));
+  expect_invalid(client_->GetTimeline(timeline).status(), "roll_up");
+  v1::GetRelationshipStateRequest state;
+  state.set_entity_id("IRN");
+  state.set_other_entity_id("RUS");
+  *state.mutable_at() = Year(2025);
+  state.set_roll_up(static_cast<v1::RollUp>(5));
+  expect_invalid(client_->GetRelationshipState(state).status(), "roll_up");
+  v1::DiffRelationshipRequest diff;
+  diff.set_entity_id("IRN");
+  diff.set_other_entity_id("RUS");
+  *diff.mutable_from() = Year(2021);
+  *diff.mutable_to() = Year(2025);
+  diff.set_roll_up(static_cast<v1::RollUp>(5));
+  expect_invalid(client_->DiffRelationship(diff).status(), "roll_up");
+}
+
 }  // namespace
 }  // namespace entente
