@@ -124,8 +124,9 @@ class Snapshot {
   template <typename Visit>
   void ForEachEdge(Vertex v, const EdgeFilter& filter, Visit&& visit) const;
 
-  // Edges of `v` in all layers and bands, before any filter.
-  size_t Degree(Vertex v) const;
+  // Edges of `v` in all layers and bands, before any filter; of the
+  // rolled-up graph when `rolled_up` is given.
+  size_t Degree(Vertex v, const Projection* rolled_up = nullptr) const;
 
   // The distinct participants of fact `f`, in vertex order.
   absl::Span<const Vertex> participants(FactIndex f) const;

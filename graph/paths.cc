@@ -59,9 +59,9 @@ struct Side {
 
   // Edges the next layer would scan: expanding the cheaper side first keeps
   // both searches out of the hubs for as long as possible.
-  size_t FrontierEdges(const Snapshot& graph) const {
+  size_t FrontierEdges(const Snapshot& graph, const EdgeFilter& filter) const {
     size_t edges = 0;
-    for (Vertex v : frontier) edges += graph.Degree(v);
+    for (Vertex v : frontier) edges += graph.Degree(v, filter.rolled_up);
     return edges;
   }
 };
@@ -143,7 +143,7 @@ absl::StatusOr<std::vector<Vertex>> Bfs(const Snapshot& graph, const PathQuery& 
   while (forward.depth + backward.depth < max_hops && !forward.frontier.empty() &&
          !backward.frontier.empty()) {
     const bool grow_forward =
-        forward.FrontierEdges(graph) <= backward.FrontierEdges(graph);
+        forward.FrontierEdges(graph, query.filter) <= backward.FrontierEdges(graph, query.filter);
     Side& grown = grow_forward ? forward : backward;
     const Side& other = grow_forward ? backward : forward;
     if (auto s = ExpandLayer(graph, query, from, blocked_pairs, grown, scratch, deadline);

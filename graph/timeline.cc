@@ -46,7 +46,7 @@ absl::StatusOr<TimelineResult> Timeline(const Snapshot& graph, const TimelineQue
   std::vector<Vertex> scanned = query.entities;
   if (!single) {
     auto busiest = std::max_element(scanned.begin(), scanned.end(), [&](Vertex a, Vertex b) {
-      return graph.Degree(a) < graph.Degree(b);
+      return graph.Degree(a, query.filter.rolled_up) < graph.Degree(b, query.filter.rolled_up);
     });
     scanned.erase(busiest);
   }

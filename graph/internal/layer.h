@@ -251,14 +251,20 @@ void Snapshot::ScanLayer(const CsrView (&views)[kBandCount], Vertex v, const Edg
   }
 }
 
-inline size_t Snapshot::Degree(Vertex v) const {
+inline size_t Snapshot::Degree(Vertex v, const Projection* rolled_up) const {
   size_t degree = 0;
-  for (const Layer* layer : {base_.get(), recent_.get()}) {
-    if (layer == nullptr) continue;
-    for (const CsrView& view : layer->views) {
+  auto add = [&](const CsrView (&views)[kBandCount]) {
+    for (const CsrView& view : views) {
       if (v < view.vertices) degree += view.rowstart[v + 1] - view.rowstart[v];
     }
+  };
+  if (rolled_up != nullptr) {
+    add(rolled_up->base->views);
+    if (rolled_up->recent != nullptr) add(rolled_up->recent->views);
+    return degree;
   }
+  add(base_->views);
+  if (recent_ != nullptr) add(recent_->views);
   return degree;
 }
 
