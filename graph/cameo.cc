@@ -76,7 +76,7 @@ absl::string_view RepresentativeCode(v1::FactType type) {
     case v1::FACT_TYPE_ASSAULT: return "180";
     case v1::FACT_TYPE_FIGHT: return "190";
     case v1::FACT_TYPE_MASS_VIOLENCE: return "200";
-    default: return "";  // STATEMENT, ROLE, DEPLOYMENT, CASUALTIES: no direction
+    default: return "";  // STATEMENT, ROLE, AFFILIATION, DEPLOYMENT, CASUALTIES: no direction
   }
 }
 
