@@ -6,10 +6,12 @@
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -32,17 +34,19 @@ namespace {
 namespace fs = std::filesystem;
 
 // The columns a delimited file may have (docs/import.md).
-enum Column { kDate, kSource, kTarget, kEvent, kType, kSummary, kQuantity, kUnit, kMeasure,
-              kClaimant, kColumnCount };
+enum Column { kDate, kEndDate, kSource, kTarget, kEvent, kType, kSummary, kQuantity, kUnit,
+              kMeasure, kClaimant, kSourceState, kTargetState, kColumnCount };
 
 std::optional<Column> ColumnNamed(absl::string_view header) {
   const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(header));
   static const auto* const kNames = new absl::flat_hash_map<std::string, Column>{
-      {"date", kDate},         {"source", kSource},     {"target", kTarget},
-      {"event", kEvent},       {"relation", kEvent},    {"cameo_code", kEvent},
-      {"type", kType},         {"fact_type", kType},    {"summary", kSummary},
-      {"quantity", kQuantity}, {"value", kQuantity},    {"unit", kUnit},
-      {"measure", kMeasure},   {"claimant", kClaimant}};
+      {"date", kDate},         {"end_date", kEndDate},  {"end", kEndDate},
+      {"source", kSource},     {"target", kTarget},     {"event", kEvent},
+      {"relation", kEvent},    {"cameo_code", kEvent},  {"type", kType},
+      {"fact_type", kType},    {"summary", kSummary},   {"quantity", kQuantity},
+      {"value", kQuantity},    {"unit", kUnit},         {"measure", kMeasure},
+      {"claimant", kClaimant}, {"source_state", kSourceState},
+      {"target_state", kTargetState}};
   auto it = kNames->find(name);
   if (it == kNames->end()) return std::nullopt;
   return it->second;
@@ -59,21 +63,92 @@ std::string ShortHash(absl::string_view text) {
   return absl::StrFormat("%08x", h);
 }
 
-// What an actor name became: the entity id, and the entity still to create
-// (set until a good line has queued its creation).
-struct Actor {
-  std::string id;
-  std::optional<v1::Entity> create;
+// An entity whose id, name or an alias is some text character for
+// character, and which of the three it is (the import's join is exact:
+// "Transport Canada" is not "Transport (Canada)").
+enum class MatchedBy { kId, kName, kAlias };
+struct ExactMatch {
+  v1::Entity entity;
+  MatchedBy by;
 };
 
-// One line of the batch being built: its fact's mutation, or its error.
+// "Sector (Country)", split at its last parentheses.
+struct SectorName {
+  std::string sector;
+  std::string country;
+};
+
+// "Military (Russia)" -> {"Military", "Russia"}; "Member of Legislative
+// (Govt) (Iran)" -> {"Member of Legislative (Govt)", "Iran"}. The country is
+// kept as written: only an exact state name or alias affiliates.
+std::optional<SectorName> ParseSectorName(absl::string_view name) {
+  if (!absl::EndsWith(name, ")")) return std::nullopt;
+  const size_t open = name.rfind(" (");
+  if (open == absl::string_view::npos) return std::nullopt;
+  SectorName parsed{std::string(absl::StripTrailingAsciiWhitespace(name.substr(0, open))),
+                    std::string(name.substr(open + 2, name.size() - open - 3))};
+  if (parsed.sector.empty() || parsed.country.empty()) return std::nullopt;
+  return parsed;
+}
+
+// A state an actor stands for.
+struct StateRef {
+  std::string id;
+  std::string name;
+};
+
+// What an actor name became.
+struct Actor {
+  std::string id;
+  std::string name;  // as written
+  v1::EntityKind kind = v1::ENTITY_KIND_UNSPECIFIED;
+  // The entity still to create (set until a good line has queued it).
+  std::optional<v1::Entity> create;
+  // The state its "Sector (Country)" name ties it to, until a good line has
+  // queued that AFFILIATION.
+  std::optional<StateRef> name_state;
+  bool created = false;     // this import created its entity
+  bool affiliated = false;  // the store took an AFFILIATION of it from this import
+};
+
+// What one delimited record states: its fact, the actors it names (their
+// entities are created with it) and the AFFILIATION facts of its state
+// columns, each with its affiliate.
+struct RecordFacts {
+  v1::Fact fact;
+  Actor* fact_affiliate = nullptr;  // set when the fact is itself an AFFILIATION
+  std::vector<Actor*> actors;
+  std::vector<std::pair<v1::Fact, Actor*>> affiliations;
+};
+
+// One line of the batch being built: its mutations, or its error.
 struct PendingLine {
   int64_t line = 0;
   int64_t ordinal = 0;  // data line count up to and including this line
   std::string error;    // set: the line was bad before reaching the store
-  size_t fact_index = 0;
-  std::vector<size_t> entity_indices;
+  // Mutation indices: the entities to create and their actors; the facts,
+  // the line's own first, each with the actor it affiliates (or null).
+  std::vector<std::pair<size_t, Actor*>> entities;
+  std::vector<std::pair<size_t, Actor*>> facts;
 };
+
+// The AFFILIATION of `affiliate_id` with `state_id` over `span`, cited as
+// line `line` of the import's source.
+v1::Fact AffiliationFact(const std::string& affiliate_id, const std::string& state_id,
+                         v1::TimeSpan span, const std::string& source_id, int64_t line) {
+  v1::Fact fact;
+  fact.set_type(v1::FACT_TYPE_AFFILIATION);
+  auto* p = fact.add_participants();
+  p->set_entity_id(affiliate_id);
+  p->set_role(v1::PARTICIPANT_ROLE_AFFILIATE);
+  p = fact.add_participants();
+  p->set_entity_id(state_id);
+  p->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
+  *fact.mutable_valid_time() = std::move(span);
+  fact.mutable_provenance()->set_source_id(source_id);
+  fact.mutable_provenance()->set_locator(absl::StrCat("line ", line));
+  return fact;
+}
 
 }  // namespace
 
@@ -102,15 +177,29 @@ class Importer::Impl {
 
   // Turning records into facts.
   void SetColumns(const std::vector<std::string>& header, bool explicit_header);
-  absl::StatusOr<v1::Fact> DelimitedFact(const std::vector<std::string>& fields, int64_t line,
-                                         std::vector<Actor*>* actors);
+  absl::StatusOr<RecordFacts> DelimitedFact(const std::vector<std::string>& fields,
+                                            int64_t line);
+  absl::StatusOr<v1::TimeSpan> ValidTimeOf(absl::string_view start, absl::string_view end,
+                                           bool open_where_empty) const;
+  absl::Status AddColumnAffiliation(Actor* actor, Column actor_column, Column state_column,
+                                    absl::string_view state_text, const v1::TimeSpan& span,
+                                    int64_t line, RecordFacts* record);
   absl::StatusOr<Actor*> ResolveActor(absl::string_view name, absl::string_view field);
-  absl::StatusOr<std::pair<std::string, bool>> FreeId(const std::string& slug,
-                                                      const std::string& normalized);
+  absl::StatusOr<StateRef> ResolveState(absl::string_view text, absl::string_view field);
+  absl::StatusOr<std::optional<StateRef>> StateOfSectorName(const SectorName& parsed);
+  absl::StatusOr<bool> LacksNameAffiliation(const v1::Entity& entity, const SectorName& parsed,
+                                            const StateRef& state) const;
+  absl::StatusOr<std::vector<ExactMatch>> ExactlyNamed(absl::string_view text) const;
+  absl::StatusOr<const std::vector<ExactMatch>*> CachedExactlyNamed(absl::string_view text);
+  absl::StatusOr<std::string> FreeId(const std::string& slug, absl::string_view name);
   std::string FieldName(Column column) const { return column_names_[column]; }
+  // A column's header text, or its usual name when the header lacks it.
+  std::string ColumnName(Column column, absl::string_view usual) const {
+    return column_index_[column] >= 0 ? column_names_[column] : std::string(usual);
+  }
 
   // Batching and outcomes.
-  void QueueFact(int64_t line, v1::Fact fact, const std::vector<Actor*>& actors);
+  void QueueFact(int64_t line, RecordFacts record);
   void QueueError(int64_t line, std::string reason);
   absl::Status MaybeFlush();
   absl::Status Flush();
@@ -130,10 +219,12 @@ class Importer::Impl {
   std::string column_names_[kColumnCount];
   int column_index_[kColumnCount];
 
-  // Actor decisions, by normalized name and by the name as written.
-  std::unordered_map<std::string, Actor> actors_;
-  absl::flat_hash_map<std::string, Actor*> actors_by_text_;
-  absl::flat_hash_map<std::string, std::string> ids_taken_;  // new id -> normalized name
+  // Actor decisions, by the name as written (node-based: Actor* stay valid).
+  absl::node_hash_map<std::string, Actor> actors_;
+  absl::flat_hash_set<std::string> ids_taken_;  // ids given to new entities
+  // Exact matches of the texts that name states (countries in sector names,
+  // state columns): few distinct texts, named on many lines.
+  absl::flat_hash_map<std::string, std::vector<ExactMatch>> state_texts_;
 
   // The start of a line whose end has not arrived yet; once the line is
   // longer than max_line_bytes, only the fact that it is (line_too_long_).
@@ -228,6 +319,10 @@ absl::StatusOr<ImportSummary> Importer::Impl::Finish() {
   }
   summary_.facts_created = loader_.created();
   summary_.unchanged = loader_.unchanged();
+  for (const auto& [name, actor] : actors_) {
+    if (!actor.created) continue;
+    ++(actor.affiliated ? summary_.actors_affiliated : summary_.actors_unaffiliated);
+  }
   MaybeReportProgress(true);
   summary_.elapsed = absl::Now() - start_;
   return std::move(summary_);
@@ -274,8 +369,9 @@ void Importer::Impl::SetColumns(const std::vector<std::string>& header, bool exp
     if (!column) {
       // Reported; in skip mode the column is ignored and the rest imported.
       Reject(1, absl::StrCat("header: unknown column \"", text, "\" (field ", i + 1,
-                             "); known columns are date, source, target, event (or "
-                             "relation), type, summary, quantity, unit, measure, claimant"));
+                             "); known columns are date, end_date, source, target, event (or "
+                             "relation), type, summary, quantity, unit, measure, claimant, "
+                             "source_state, target_state"));
       if (done()) return;
     } else if (column_index_[*column] >= 0) {
       Reject(1, absl::StrCat("header: column \"", text, "\" appears twice"));
@@ -357,19 +453,17 @@ absl::Status Importer::Impl::DelimitedRecord(absl::string_view record, int64_t f
     if (done()) return absl::OkStatus();
   }
   ++summary_.lines;
-  std::vector<Actor*> actors;
-  auto fact = DelimitedFact(fields, first_line, &actors);
-  if (!fact.ok()) {
-    QueueError(first_line, std::string(fact.status().message()));
+  auto record_facts = DelimitedFact(fields, first_line);
+  if (!record_facts.ok()) {
+    QueueError(first_line, std::string(record_facts.status().message()));
   } else {
-    QueueFact(first_line, *std::move(fact), actors);
+    QueueFact(first_line, *std::move(record_facts));
   }
   return MaybeFlush();
 }
 
-absl::StatusOr<v1::Fact> Importer::Impl::DelimitedFact(const std::vector<std::string>& fields,
-                                                       int64_t line,
-                                                       std::vector<Actor*>* actors) {
+absl::StatusOr<RecordFacts> Importer::Impl::DelimitedFact(const std::vector<std::string>& fields,
+                                                          int64_t line) {
   if (fields.size() != columns_.size()) {
     std::vector<std::string> names;
     for (const auto& c : columns_) names.push_back(c ? column_names_[*c] : "(ignored)");
@@ -381,26 +475,12 @@ absl::StatusOr<v1::Fact> Importer::Impl::DelimitedFact(const std::vector<std::st
     return column_index_[c] < 0 ? absl::string_view()
                                 : absl::StripAsciiWhitespace(fields[column_index_[c]]);
   };
-  v1::Fact fact;
-  // Everything that does not touch the store first.
-  auto date = date_text::ParseDate(get(kDate), FieldName(kDate));
-  if (!date.ok()) return date.status();
-  *fact.mutable_valid_time()->mutable_start() = *date;
-
+  RecordFacts record;
+  v1::Fact& fact = record.fact;
+  // Everything that does not touch the store first. The type first: an
+  // AFFILIATION row reads its dates and columns differently.
   const absl::string_view event = get(kEvent);
   const absl::string_view type = get(kType);
-  if (!event.empty()) {
-    const bool numeric = std::all_of(event.begin(), event.end(), absl::ascii_isdigit);
-    const graph::CameoEvent* cameo =
-        numeric ? graph::FindCameoByCode(event) : graph::FindCameoByName(event);
-    if (cameo == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(FieldName(kEvent), ": unknown CAMEO event ", numeric ? "code " : "", "\"",
-                       event, "\" (graph/cameo_table.md lists them)"));
-    }
-    fact.set_type(cameo->type);
-    fact.set_cameo_code(cameo->code);
-  }
   if (!type.empty()) {
     std::string upper = absl::AsciiStrToUpper(type);
     if (!absl::StartsWith(upper, "FACT_TYPE_")) upper = absl::StrCat("FACT_TYPE_", upper);
@@ -410,6 +490,38 @@ absl::StatusOr<v1::Fact> Importer::Impl::DelimitedFact(const std::vector<std::st
           absl::StrCat(FieldName(kType), ": unknown fact type \"", type, "\""));
     }
     fact.set_type(parsed);
+  }
+  const bool affiliation_row = fact.type() == v1::FACT_TYPE_AFFILIATION;
+  if (affiliation_row) {
+    if (!event.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(FieldName(kEvent), ": an AFFILIATION row has no CAMEO event"));
+    }
+    for (Column column : {kSourceState, kTargetState}) {
+      if (!get(column).empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            FieldName(column), ": is for event rows; an AFFILIATION row names its state in ",
+            ColumnName(kTarget, "target")));
+      }
+    }
+  }
+  // An affiliation whose row leaves a date empty is open at that end; an
+  // event needs its date.
+  auto span = ValidTimeOf(get(kDate), get(kEndDate), affiliation_row);
+  if (!span.ok()) return span.status();
+  *fact.mutable_valid_time() = *span;
+
+  if (!event.empty()) {
+    const bool numeric = std::all_of(event.begin(), event.end(), absl::ascii_isdigit);
+    const graph::CameoEvent* cameo =
+        numeric ? graph::FindCameoByCode(event) : graph::FindCameoByName(event);
+    if (cameo == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(FieldName(kEvent), ": unknown CAMEO event ", numeric ? "code " : "", "\"",
+                       event, "\" (graph/cameo_table.md lists them)"));
+    }
+    if (type.empty()) fact.set_type(cameo->type);  // the type column overrides the event's
+    fact.set_cameo_code(cameo->code);
   }
   if (event.empty() && type.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -437,20 +549,66 @@ absl::StatusOr<v1::Fact> Importer::Impl::DelimitedFact(const std::vector<std::st
   const absl::string_view source = get(kSource);
   auto source_actor = ResolveActor(source, FieldName(kSource));
   if (!source_actor.ok()) return source_actor.status();
-  auto* p = fact.add_participants();
-  p->set_entity_id((*source_actor)->id);
-  p->set_role(v1::PARTICIPANT_ROLE_SOURCE);
-  actors->push_back(*source_actor);
+  record.actors.push_back(*source_actor);
   const absl::string_view target = get(kTarget);
-  if (column_index_[kTarget] >= 0 && !target.empty()) {
-    auto target_actor = ResolveActor(target, FieldName(kTarget));
-    if (!target_actor.ok()) return target_actor.status();
+  const bool has_target = column_index_[kTarget] >= 0 && !target.empty();
+  std::string default_summary;
+  if (affiliation_row) {
+    // source stands for the state in target.
+    if ((*source_actor)->kind == v1::ENTITY_KIND_STATE) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          FieldName(kSource), ": \"", (*source_actor)->name,
+          "\" is a STATE; an AFFILIATION row's source is the actor that stands for the state in ",
+          ColumnName(kTarget, "target")));
+    }
+    if (!has_target) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          ColumnName(kTarget, "target"), ": is empty (an AFFILIATION row names the state here)"));
+    }
+    auto state = ResolveState(target, FieldName(kTarget));
+    if (!state.ok()) return state.status();
+    auto* p = fact.add_participants();
+    p->set_entity_id((*source_actor)->id);
+    p->set_role(v1::PARTICIPANT_ROLE_AFFILIATE);
     p = fact.add_participants();
-    p->set_entity_id((*target_actor)->id);
-    p->set_role(v1::PARTICIPANT_ROLE_TARGET);
-    actors->push_back(*target_actor);
-  } else if (summary_.format == Format::kTsv) {
-    return absl::InvalidArgumentError(absl::StrCat(FieldName(kTarget), ": is empty"));
+    p->set_entity_id(state->id);
+    p->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
+    record.fact_affiliate = *source_actor;
+    default_summary = absl::StrCat((*source_actor)->name, " stands for ", state->name);
+  } else {
+    auto* p = fact.add_participants();
+    p->set_entity_id((*source_actor)->id);
+    p->set_role(v1::PARTICIPANT_ROLE_SOURCE);
+    Actor* target_actor = nullptr;
+    if (has_target) {
+      auto resolved = ResolveActor(target, FieldName(kTarget));
+      if (!resolved.ok()) return resolved.status();
+      target_actor = *resolved;
+      p = fact.add_participants();
+      p->set_entity_id(target_actor->id);
+      p->set_role(v1::PARTICIPANT_ROLE_TARGET);
+      record.actors.push_back(target_actor);
+    } else if (summary_.format == Format::kTsv) {
+      return absl::InvalidArgumentError(absl::StrCat(FieldName(kTarget), ": is empty"));
+    }
+    if (auto s = AddColumnAffiliation(*source_actor, kSource, kSourceState, get(kSourceState),
+                                      fact.valid_time(), line, &record);
+        !s.ok()) {
+      return s;
+    }
+    const absl::string_view target_state = get(kTargetState);
+    if (!target_state.empty() && target_actor == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(FieldName(kTargetState),
+                                                     ": is given but the row has no ",
+                                                     ColumnName(kTarget, "target")));
+    }
+    if (auto s = AddColumnAffiliation(target_actor, kTarget, kTargetState, target_state,
+                                      fact.valid_time(), line, &record);
+        !s.ok()) {
+      return s;
+    }
+    default_summary = absl::StrCat(source, ": ", event.empty() ? type : event,
+                                   target.empty() ? "" : ": ", target);
   }
   const absl::string_view claimant = get(kClaimant);
   if (!claimant.empty()) {
@@ -458,107 +616,272 @@ absl::StatusOr<v1::Fact> Importer::Impl::DelimitedFact(const std::vector<std::st
     if (!claimant_actor.ok()) return claimant_actor.status();
     fact.mutable_attribution()->add_claimant_ids((*claimant_actor)->id);
     fact.mutable_attribution()->set_stance(v1::CLAIM_STANCE_ASSERTS);
-    actors->push_back(*claimant_actor);
+    record.actors.push_back(*claimant_actor);
   }
   const absl::string_view summary = get(kSummary);
-  if (!summary.empty()) {
-    fact.set_summary(std::string(summary));
-  } else {
-    fact.set_summary(absl::StrCat(source, ": ", event.empty() ? type : event,
-                                  target.empty() ? "" : ": ", target));
-  }
+  fact.set_summary(summary.empty() ? default_summary : std::string(summary));
   fact.mutable_provenance()->set_source_id(summary_.source_id);
   fact.mutable_provenance()->set_locator(absl::StrCat("line ", line));
-  return fact;
+  return record;
+}
+
+absl::StatusOr<v1::TimeSpan> Importer::Impl::ValidTimeOf(absl::string_view start,
+                                                         absl::string_view end,
+                                                         bool open_where_empty) const {
+  v1::TimeSpan span;
+  if (start.empty() && open_where_empty) {
+    span.set_open_start(true);
+  } else {
+    auto date = date_text::ParseDate(start, FieldName(kDate));
+    if (!date.ok()) return date.status();
+    *span.mutable_start() = *date;
+  }
+  if (!end.empty()) {
+    auto date = date_text::ParseDate(end, FieldName(kEndDate));
+    if (!date.ok()) return date.status();
+    if (span.has_start() &&
+        storage::DateRange(*date).last < storage::DateRange(span.start()).first) {
+      return absl::InvalidArgumentError(absl::StrCat(FieldName(kEndDate), ": \"", end,
+                                                     "\" is before the ", FieldName(kDate),
+                                                     " \"", start, "\""));
+    }
+    *span.mutable_end() = *date;
+  } else if (open_where_empty) {
+    span.set_open_end(true);
+  }
+  return span;
+}
+
+// `state_text` (a source_state or target_state value) says that `actor`
+// stood for that state over the row's valid time.
+absl::Status Importer::Impl::AddColumnAffiliation(Actor* actor, Column actor_column,
+                                                  Column state_column,
+                                                  absl::string_view state_text,
+                                                  const v1::TimeSpan& span, int64_t line,
+                                                  RecordFacts* record) {
+  if (state_text.empty() || actor == nullptr) return absl::OkStatus();
+  auto state = ResolveState(state_text, FieldName(state_column));
+  if (!state.ok()) return state.status();
+  if (state->id == actor->id) return absl::OkStatus();  // a state stands for itself
+  if (actor->kind == v1::ENTITY_KIND_STATE) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        FieldName(state_column), ": ", FieldName(actor_column), " \"", actor->name,
+        "\" is a state itself; only its parts, people and places stand for a state"));
+  }
+  for (const auto& [fact, affiliate] : record->affiliations) {
+    if (affiliate == actor && fact.participants(1).entity_id() == state->id) {
+      return absl::OkStatus();  // source and target are one actor, with one state
+    }
+  }
+  v1::Fact fact = AffiliationFact(actor->id, state->id, span, summary_.source_id, line);
+  (*fact.mutable_attributes())["basis"] = absl::StrCat(FieldName(state_column), " column");
+  fact.set_summary(absl::StrCat(actor->name, " stands for ", state->name, " (the ",
+                                FieldName(state_column), " column)"));
+  record->affiliations.emplace_back(std::move(fact), actor);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Actor*> Importer::Impl::ResolveActor(absl::string_view name,
                                                     absl::string_view field) {
   name = absl::StripAsciiWhitespace(name);
   if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is empty"));
-  if (auto it = actors_by_text_.find(name); it != actors_by_text_.end()) return it->second;
-  const std::string normalized = storage::NormalizeName(name);
-  if (normalized.empty()) {
+  // Decided once per text as written: two spellings are two actors unless
+  // the store says they are one (an id, a name or an alias).
+  if (auto it = actors_.find(name); it != actors_.end()) return &it->second;
+  if (storage::NormalizeName(name).empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": \"", name, "\" has no letters or digits"));
-  }
-  if (auto it = actors_.find(normalized); it != actors_.end()) {
-    actors_by_text_.emplace(std::string(name), &it->second);
-    return &it->second;
   }
   if (name.size() > storage::RecordLimits::kMaxNameBytes) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": the name is longer than ",
                                                    storage::RecordLimits::kMaxNameBytes,
                                                    " bytes"));
   }
-  // Exactly one exact match (name, alias or id): that entity.
-  auto exact_matches = [&](absl::string_view text) -> absl::StatusOr<std::vector<v1::Entity>> {
-    auto matches = store_.Resolve(text, 2);
-    if (!matches.ok()) return matches.status();
-    std::vector<v1::Entity> exact;
-    for (auto& m : *matches) {
-      if (m.exact) exact.push_back(std::move(m.entity));
+  auto matches = ExactlyNamed(name);
+  if (!matches.ok()) return matches.status();
+  // The entity named so by its id, else its name, else an alias; several at
+  // the first of these that names any would be a guess.
+  const ExactMatch* joined = nullptr;
+  for (MatchedBy by : {MatchedBy::kId, MatchedBy::kName, MatchedBy::kAlias}) {
+    std::vector<std::string> ids;
+    for (const ExactMatch& match : *matches) {
+      if (match.by != by) continue;
+      joined = &match;
+      ids.push_back(match.entity.id());
     }
-    return exact;
-  };
-  auto exact = exact_matches(name);
-  if (!exact.ok()) return exact.status();
+    if (ids.size() > 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": \"", name, "\" is the ", by == MatchedBy::kName ? "name" : "alias", " of ",
+          ids.size(), " entities (", absl::StrJoin(ids, ", "),
+          "); the import cannot tell which it means"));
+    }
+    if (!ids.empty()) break;
+  }
+  const std::optional<SectorName> sector_name = ParseSectorName(name);
+  std::optional<StateRef> state;
+  if (sector_name) {
+    auto found = StateOfSectorName(*sector_name);
+    if (!found.ok()) return found.status();
+    state = *std::move(found);
+  }
   Actor actor;
-  if (exact->size() == 1) {
-    actor.id = exact->front().id();
+  actor.name = std::string(name);
+  if (joined != nullptr) {
+    actor.id = joined->entity.id();
+    actor.kind = joined->entity.kind();
+    // Left without its AFFILIATION by an import cut short between its
+    // entities and its facts: give it now.
+    if (state) {
+      auto lacks = LacksNameAffiliation(joined->entity, *sector_name, *state);
+      if (!lacks.ok()) return lacks.status();
+      if (*lacks) actor.name_state = state;
+    }
   } else {
-    // A new organization; "Sector (Country)" links to Country's state.
+    // A new organization; "Sector (Country)" of a known state is that
+    // state's part, recorded by an AFFILIATION with the first good line.
     v1::Entity entity;
     entity.set_kind(v1::ENTITY_KIND_ORGANIZATION);
-    entity.set_name(std::string(name));
-    const size_t open = name.rfind(" (");
-    if (absl::EndsWith(name, ")") && open != absl::string_view::npos && open > 0) {
-      const absl::string_view country = name.substr(open + 2, name.size() - open - 3);
-      if (!storage::NormalizeName(country).empty()) {
-        auto states = exact_matches(country);
-        if (!states.ok()) return states.status();
-        if (states->size() == 1 && states->front().kind() == v1::ENTITY_KIND_STATE) {
-          entity.set_state_id(states->front().id());
-        }
-      }
+    entity.set_name(actor.name);
+    if (state) {
+      entity.set_sector(sector_name->sector);
+      entity.set_state_id(state->id);  // for display; roll-up reads the AFFILIATION
+      actor.name_state = state;
     }
-    auto id = FreeId(SlugOf(name), normalized);
+    auto id = FreeId(SlugOf(name), name);
     if (!id.ok()) return id.status();
-    actor.id = id->first;
-    if (id->second) {
-      entity.set_id(actor.id);
-      if (auto s = storage::ValidateEntity(entity, field); !s.ok()) return s;
-      ids_taken_.emplace(actor.id, normalized);
-      actor.create = std::move(entity);
-    }
+    entity.set_id(*id);
+    if (auto s = storage::ValidateEntity(entity, field); !s.ok()) return s;
+    ids_taken_.insert(*id);
+    actor.id = *std::move(id);
+    actor.kind = entity.kind();
+    actor.create = std::move(entity);
   }
-  Actor* stored = &actors_.emplace(normalized, std::move(actor)).first->second;
-  actors_by_text_.emplace(std::string(name), stored);
-  return stored;
+  return &actors_.emplace(actor.name, std::move(actor)).first->second;
 }
 
-// An id for a new entity named `normalized`: the slug, or the slug with a
-// short hash of the name when another name holds it. Second: whether the
-// entity must be created (false: an entity of this name already has it).
-absl::StatusOr<std::pair<std::string, bool>> Importer::Impl::FreeId(
-    const std::string& slug, const std::string& normalized) {
-  const std::string hashed = absl::StrCat(slug, "_", ShortHash(normalized));
-  for (const std::string& candidate : {slug, hashed, absl::StrCat(hashed, "_2")}) {
-    if (auto it = ids_taken_.find(candidate); it != ids_taken_.end()) {
-      if (it->second == normalized) return std::make_pair(candidate, false);
-      continue;
-    }
-    auto existing = store_.GetEntity(candidate);
-    if (existing.ok()) {
-      if (storage::NormalizeName(existing->name()) == normalized) {
-        return std::make_pair(candidate, false);
-      }
-      continue;
-    }
-    if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
-    return std::make_pair(candidate, true);
+// The STATE entity a state column names: by id, name or alias as written.
+absl::StatusOr<StateRef> Importer::Impl::ResolveState(absl::string_view text,
+                                                      absl::string_view field) {
+  text = absl::StripAsciiWhitespace(text);
+  if (storage::NormalizeName(text).empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", text, "\" has no letters or digits"));
   }
-  return absl::InternalError(absl::StrCat("no free entity id for \"", normalized, "\""));
+  auto matches = CachedExactlyNamed(text);
+  if (!matches.ok()) return matches.status();
+  for (MatchedBy by : {MatchedBy::kId, MatchedBy::kName, MatchedBy::kAlias}) {
+    std::vector<const v1::Entity*> states;
+    for (const ExactMatch& match : **matches) {
+      if (match.by == by && match.entity.kind() == v1::ENTITY_KIND_STATE) {
+        states.push_back(&match.entity);
+      }
+    }
+    if (states.size() == 1) return StateRef{states[0]->id(), states[0]->name()};
+    if (states.size() > 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": \"", text, "\" names ", states.size(),
+                       " states; give the state's id"));
+    }
+  }
+  if (!(*matches)->empty()) {
+    const v1::Entity& entity = (*matches)->front().entity;
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": \"", text, "\" is the ",
+        absl::StripPrefix(v1::EntityKind_Name(entity.kind()), "ENTITY_KIND_"), " ", entity.id(),
+        ", not a STATE entity; an affiliation is to a state"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": \"", text,
+      "\" is not a known state (give a STATE entity's id, name or an alias, as written)"));
+}
+
+// The state whose name or alias is the sector name's country exactly, when
+// exactly one is; none otherwise (never a guess).
+absl::StatusOr<std::optional<StateRef>> Importer::Impl::StateOfSectorName(
+    const SectorName& parsed) {
+  auto matches = CachedExactlyNamed(parsed.country);
+  if (!matches.ok()) return matches.status();
+  std::optional<StateRef> state;
+  for (const ExactMatch& match : **matches) {
+    if (match.by == MatchedBy::kId || match.entity.kind() != v1::ENTITY_KIND_STATE) continue;
+    if (state) return std::nullopt;  // two states: which one is not said
+    state = StateRef{match.entity.id(), match.entity.name()};
+  }
+  return state;
+}
+
+// True for an entity this importer made from the sector name (its sector
+// and state_id) that has no AFFILIATION at all, not even a retracted one: a
+// retraction is someone's correction, not to be undone by a re-import.
+absl::StatusOr<bool> Importer::Impl::LacksNameAffiliation(const v1::Entity& entity,
+                                                          const SectorName& parsed,
+                                                          const StateRef& state) const {
+  if (entity.kind() != v1::ENTITY_KIND_ORGANIZATION || entity.sector() != parsed.sector ||
+      entity.state_id() != state.id) {
+    return false;
+  }
+  storage::FactQuery query;
+  query.entity_id = entity.id();
+  query.types = {v1::FACT_TYPE_AFFILIATION};
+  query.include_retracted = true;
+  query.limit = 1;
+  auto page = store_.ListFacts(query);
+  if (!page.ok()) return page.status();
+  return page->records.empty();
+}
+
+// Entities whose id, name or an alias is `text` character for character.
+// The store's resolution is by normalized text, so its exact matches are a
+// superset: read them all and keep those written the same.
+absl::StatusOr<std::vector<ExactMatch>> Importer::Impl::ExactlyNamed(
+    absl::string_view text) const {
+  for (size_t limit = 8;; limit *= 4) {
+    auto resolved = store_.Resolve(text, limit);
+    if (!resolved.ok()) return resolved.status();
+    // Exact matches come first, prefix matches only when there are none.
+    if (resolved->size() == limit && resolved->back().exact) continue;  // maybe more
+    std::vector<ExactMatch> matches;
+    for (storage::NameMatch& match : *resolved) {
+      if (!match.exact) break;
+      const v1::Entity& e = match.entity;
+      std::optional<MatchedBy> by;
+      if (e.id() == text) {
+        by = MatchedBy::kId;
+      } else if (e.name() == text) {
+        by = MatchedBy::kName;
+      } else if (std::find(e.aliases().begin(), e.aliases().end(), text) != e.aliases().end()) {
+        by = MatchedBy::kAlias;
+      }
+      if (by) matches.push_back({std::move(match.entity), *by});
+    }
+    return matches;
+  }
+}
+
+absl::StatusOr<const std::vector<ExactMatch>*> Importer::Impl::CachedExactlyNamed(
+    absl::string_view text) {
+  if (auto it = state_texts_.find(text); it != state_texts_.end()) return &it->second;
+  auto matches = ExactlyNamed(text);
+  if (!matches.ok()) return matches.status();
+  return &state_texts_.emplace(std::string(text), *std::move(matches)).first->second;
+}
+
+// An id for a new entity named `name`: the slug, or the slug with a short
+// hash of the name when another entity holds it ("Transport Canada" and
+// "Transport (Canada)" are both transport_canada as slugs).
+absl::StatusOr<std::string> Importer::Impl::FreeId(const std::string& slug,
+                                                   absl::string_view name) {
+  const std::string hashed = absl::StrCat(slug, "_", ShortHash(name));
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const std::string candidate =
+        attempt == 0 ? slug : attempt == 1 ? hashed : absl::StrCat(hashed, "_", attempt);
+    if (ids_taken_.contains(candidate)) continue;
+    auto existing = store_.GetEntity(candidate);
+    if (existing.ok()) continue;  // another entity's (one named `name` would have joined)
+    if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
+    return candidate;
+  }
+  return absl::InternalError(absl::StrCat("no free entity id for \"", name, "\""));
 }
 
 absl::Status Importer::Impl::JsonLine(absl::string_view line, bool too_long) {
@@ -580,28 +903,57 @@ absl::Status Importer::Impl::JsonLine(absl::string_view line, bool too_long) {
         fact.mutable_provenance()->set_locator(absl::StrCat("line ", line_));
       }
     }
-    QueueFact(line_, std::move(fact), {});
+    RecordFacts record;
+    record.fact = std::move(fact);
+    QueueFact(line_, std::move(record));
   }
   return MaybeFlush();
 }
 
-void Importer::Impl::QueueFact(int64_t line, v1::Fact fact, const std::vector<Actor*>& actors) {
-  // The whole fact is checked before any entity of its line is created.
-  if (auto s = storage::ValidateFact(fact, "fact"); !s.ok()) {
+void Importer::Impl::QueueFact(int64_t line, RecordFacts record) {
+  // Every fact of the line is checked before anything of it is queued.
+  if (auto s = storage::ValidateFact(record.fact, "fact"); !s.ok()) {
     QueueError(line, std::string(s.message()));
     return;
+  }
+  // The AFFILIATION its name gives an actor goes with the first good line
+  // naming it (the line that creates it), so a re-import cites the same line.
+  std::vector<const Actor*> named;  // an actor may be named twice on a line
+  for (Actor* actor : record.actors) {
+    if (!actor->name_state || absl::c_linear_search(named, actor)) continue;
+    named.push_back(actor);
+    v1::TimeSpan always;
+    always.set_open_start(true);
+    always.set_open_end(true);
+    v1::Fact fact = AffiliationFact(actor->id, actor->name_state->id, std::move(always),
+                                    summary_.source_id, line);
+    (*fact.mutable_attributes())["basis"] = "actor name";
+    fact.set_summary(absl::StrCat(actor->name, " acts for ", actor->name_state->name,
+                                  ", the country its name gives"));
+    record.affiliations.emplace_back(std::move(fact), actor);
+  }
+  for (const auto& [fact, affiliate] : record.affiliations) {
+    if (auto s = storage::ValidateFact(fact, "affiliation"); !s.ok()) {
+      QueueError(line, std::string(s.message()));
+      return;
+    }
   }
   PendingLine pending;
   pending.line = line;
   pending.ordinal = summary_.lines;
-  for (Actor* actor : actors) {
+  for (Actor* actor : record.actors) {
+    actor->name_state.reset();
     if (!actor->create) continue;
-    pending.entity_indices.push_back(mutations_.size());
+    pending.entities.emplace_back(mutations_.size(), actor);
     *mutations_.emplace_back().mutable_upsert_entity() = std::move(*actor->create);
     actor->create.reset();
   }
-  pending.fact_index = mutations_.size();
-  *mutations_.emplace_back().mutable_record_fact() = std::move(fact);
+  pending.facts.emplace_back(mutations_.size(), record.fact_affiliate);
+  *mutations_.emplace_back().mutable_record_fact() = std::move(record.fact);
+  for (auto& [fact, affiliate] : record.affiliations) {
+    pending.facts.emplace_back(mutations_.size(), affiliate);
+    *mutations_.emplace_back().mutable_record_fact() = std::move(fact);
+  }
   pending_.push_back(std::move(pending));
 }
 
@@ -645,11 +997,20 @@ absl::Status Importer::Impl::Flush() {
       if (done()) summary_.lines = line.ordinal;
       continue;
     }
-    for (size_t i : line.entity_indices) {
+    for (const auto& [i, actor] : line.entities) {
       const auto& result = results[entity_result[i]];
-      if (result.ok() && result->created) ++summary_.entities_created;
+      if (result.ok() && result->created) {
+        ++summary_.entities_created;
+        actor->created = true;
+      }
     }
-    status = loader_.Add(std::move(*mutations_[line.fact_index].mutable_record_fact()));
+    // The line's own fact first: when the store refuses it, none of the
+    // line's affiliations is written either.
+    for (const auto& [i, affiliate] : line.facts) {
+      status = loader_.Add(std::move(*mutations_[i].mutable_record_fact()));
+      if (!status.ok()) break;
+      if (affiliate != nullptr) affiliate->affiliated = true;
+    }
     if (status.ok()) continue;
     if (status.code() != absl::StatusCode::kInvalidArgument &&
         status.code() != absl::StatusCode::kNotFound) {

@@ -2,12 +2,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "import/records.h"
 #include "seeds/seeds.h"
@@ -65,6 +69,54 @@ class ImporterTest : public ::testing::Test {
     return page.ok() ? page->records : std::vector<v1::FactRecord>{};
   }
 
+  // The states `id` is affiliated with by stored AFFILIATION facts, in order.
+  std::vector<std::string> AffiliationsOf(const std::string& id) {
+    storage::FactQuery query;
+    query.entity_id = id;
+    query.types = {v1::FACT_TYPE_AFFILIATION};
+    query.limit = 1000;
+    auto page = store_->ListFacts(query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    std::vector<std::string> states;
+    for (const auto& record : page.ok() ? page->records : std::vector<v1::FactRecord>{}) {
+      for (const auto& p : record.fact().participants()) {
+        if (p.role() == v1::PARTICIPANT_ROLE_AFFILIATED_STATE) states.push_back(p.entity_id());
+      }
+    }
+    std::sort(states.begin(), states.end());
+    return states;
+  }
+
+  // The AFFILIATION facts of `id`, in valid-time order.
+  std::vector<v1::Fact> AffiliationFactsOf(const std::string& id) {
+    storage::FactQuery query;
+    query.entity_id = id;
+    query.types = {v1::FACT_TYPE_AFFILIATION};
+    query.limit = 1000;
+    auto page = store_->ListFacts(query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    std::vector<v1::Fact> facts;
+    if (page.ok()) {
+      for (const auto& record : page->records) facts.push_back(record.fact());
+    }
+    return facts;
+  }
+
+  // The entity named exactly `name` (its name as written), one per name, in
+  // order; a name no entity has is left out.
+  std::vector<v1::Entity> EntitiesNamed(const std::vector<std::string>& names) {
+    std::vector<v1::Entity> found;
+    for (const std::string& name : names) {
+      auto matches = store_->Resolve(name, 100);
+      EXPECT_TRUE(matches.ok()) << matches.status();
+      if (!matches.ok()) continue;
+      for (const auto& match : *matches) {
+        if (match.entity.name() == name) found.push_back(match.entity);
+      }
+    }
+    return found;
+  }
+
   TempDir dir_;
   std::unique_ptr<storage::Store> store_;
 };
@@ -101,9 +153,14 @@ TEST_F(ImporterTest, TsvEventsMeetTheSeedStatesAndReimportAddsNothing) {
                                  "Iran\n");
   const ImportSummary first = Import(path);
   EXPECT_EQ(first.lines, 4);
-  EXPECT_EQ(first.facts_created, 4);
+  // 4 events, and the AFFILIATION of each of the three sector actors of known states.
+  EXPECT_EQ(first.facts_created, 4 + 3);
   EXPECT_EQ(first.rejected, 0) << DescribeSummary(first);
-  EXPECT_EQ(first.entities_created, 3);  // government_iran, military_russia, citizen_atlantis
+  // government_iran, military_russia, citizen_atlantis and "Government  (Iran)": names
+  // are joined as written, so the spelling with two spaces is an actor of its own.
+  EXPECT_EQ(first.entities_created, 4);
+  EXPECT_EQ(first.actors_affiliated, 3);
+  EXPECT_EQ(first.actors_unaffiliated, 1);  // Citizen (Atlantis): no such state
   EXPECT_EQ(first.source_id, "events.tsv");
 
   auto government = store_->GetEntity("government_iran");
@@ -111,10 +168,12 @@ TEST_F(ImporterTest, TsvEventsMeetTheSeedStatesAndReimportAddsNothing) {
   EXPECT_EQ(government->kind(), v1::ENTITY_KIND_ORGANIZATION);
   EXPECT_EQ(government->name(), "Government (Iran)");
   EXPECT_EQ(government->state_id(), "IRN");
+  EXPECT_EQ(government->sector(), "Government");
   EXPECT_EQ(store_->GetEntity("military_russia")->state_id(), "RUS");
   auto atlantis = store_->GetEntity("citizen_atlantis");
   ASSERT_TRUE(atlantis.ok());
   EXPECT_EQ(atlantis->state_id(), "");
+  EXPECT_EQ(atlantis->sector(), "");
   EXPECT_FALSE(store_->GetEntity("iran").ok());  // "Iran" is the seeds' IRN
 
   bool visit = false;
@@ -130,10 +189,20 @@ TEST_F(ImporterTest, TsvEventsMeetTheSeedStatesAndReimportAddsNothing) {
     ASSERT_EQ(fact.participants_size(), 2);
   }
   EXPECT_TRUE(visit);
-  // The numeric code and the spelling variant of the same actor.
+  // The numeric code; the affiliation, open at both ends, comes first.
   auto facts = FactsOf("government_iran", 2014);
   ASSERT_EQ(facts.size(), 2u);
-  EXPECT_EQ(facts[0].fact().cameo_code(), "036");
+  EXPECT_EQ(facts[0].fact().type(), v1::FACT_TYPE_AFFILIATION);
+  EXPECT_EQ(facts[1].fact().cameo_code(), "036");
+  auto spaced = store_->Resolve("Government  (Iran)", 10);
+  ASSERT_TRUE(spaced.ok());
+  std::string spaced_id;
+  for (const auto& match : *spaced) {
+    if (match.entity.name() == "Government  (Iran)") spaced_id = match.entity.id();
+  }
+  ASSERT_TRUE(absl::StartsWith(spaced_id, "government_iran_")) << spaced_id;
+  facts = FactsOf(spaced_id, 2014);
+  ASSERT_EQ(facts.size(), 2u);
   EXPECT_EQ(facts[1].fact().cameo_code(), "043");
   EXPECT_EQ(FactsOf("xi_jinping", 2014).size(), 1u);
 
@@ -141,8 +210,10 @@ TEST_F(ImporterTest, TsvEventsMeetTheSeedStatesAndReimportAddsNothing) {
   const int64_t entities_before = store_->Stats().entities;
   const ImportSummary second = Import(path);
   EXPECT_EQ(second.facts_created, 0);
-  EXPECT_EQ(second.unchanged, 4);
+  EXPECT_EQ(second.unchanged, 4);  // the affiliations are stored: not sent again
   EXPECT_EQ(second.entities_created, 0);
+  EXPECT_EQ(second.actors_affiliated, 0);
+  EXPECT_EQ(second.actors_unaffiliated, 0);
   EXPECT_EQ(store_->Stats().facts, facts_before);
   EXPECT_EQ(store_->Stats().entities, entities_before);
 }
@@ -224,6 +295,267 @@ TEST_F(ImporterTest, JsonLinesInTheSeedsFormat) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+TEST_F(ImporterTest, SectorNamesAffiliateWithAStateNamedExactlyAndNamesJoinAsWritten) {
+  const std::string path = Write(
+      "sectors.tsv",
+      "date\tsource\trelation\ttarget\n"
+      "2014-03-01\tMilitary (Russia)\tno such event\tIran\n"  // 2: bad, creates nothing
+      "2014-03-02\tMilitary (Russia)\tMake a visit\tIran\n"   // 3: creates it
+      "2014-03-03\tIran\tHost a visit\tMilitary (Russia)\n"
+      "2014-03-04\tTransport Canada\tMake a visit\tTransport (Canada)\n"
+      "2014-03-05\tRussian Railways\tMake a visit\tBarack Obama\n"
+      "2014-03-06\tMilitary (russia)\tMake a visit\tIran\n"             // not the state's name
+      "2014-03-07\tMinistry (Russian Federation)\tMake a visit\tIran\n"  // an alias of RUS
+      "2014-03-08\tKim Jong-Un\tMake a visit\tKim Jong Un\n"
+      "2014-03-09\tPutin\tMake a visit\tIran\n"  // an alias of the seeds' person
+      "2014-03-10\tvladimir putin\tMake a visit\tIran\n");
+  const int64_t facts_before = store_->Stats().facts;
+  const ImportSummary first = Import(path);
+  EXPECT_EQ(first.rejected, 1) << DescribeSummary(first);
+  // military_russia, transport_canada and Transport (Canada), russian_railways,
+  // barack_obama, "Military (russia)", ministry_russian_federation, the two
+  // Kims and "vladimir putin": every spelling is an actor of its own.
+  EXPECT_EQ(first.entities_created, 10);
+  EXPECT_EQ(first.actors_affiliated, 3);
+  EXPECT_EQ(first.actors_unaffiliated, 7);
+  EXPECT_EQ(first.facts_created, 9 + 3);  // 9 events, 3 affiliations
+  EXPECT_EQ(store_->Stats().facts, facts_before + 12);
+
+  auto military = store_->GetEntity("military_russia");
+  ASSERT_TRUE(military.ok()) << military.status();
+  EXPECT_EQ(military->kind(), v1::ENTITY_KIND_ORGANIZATION);
+  EXPECT_EQ(military->sector(), "Military");
+  EXPECT_EQ(military->state_id(), "RUS");
+  const std::vector<v1::Fact> affiliations = AffiliationFactsOf("military_russia");
+  ASSERT_EQ(affiliations.size(), 1u);
+  const v1::Fact& affiliation = affiliations[0];
+  ASSERT_EQ(affiliation.participants_size(), 2);
+  for (const auto& p : affiliation.participants()) {
+    if (p.role() == v1::PARTICIPANT_ROLE_AFFILIATE) {
+      EXPECT_EQ(p.entity_id(), "military_russia");
+    } else {
+      EXPECT_EQ(p.role(), v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
+      EXPECT_EQ(p.entity_id(), "RUS");
+    }
+  }
+  EXPECT_TRUE(affiliation.valid_time().open_start());
+  EXPECT_TRUE(affiliation.valid_time().open_end());
+  EXPECT_FALSE(affiliation.valid_time().has_start());
+  EXPECT_EQ(affiliation.provenance().source_id(), "sectors.tsv");
+  EXPECT_EQ(affiliation.provenance().locator(), "line 3");  // the line that created it
+  EXPECT_EQ(affiliation.attributes().at("basis"), "actor name");
+  EXPECT_EQ(affiliation.summary(), "Military (Russia) acts for Russia, the country its name gives");
+
+  const std::vector<v1::Entity> named = EntitiesNamed(
+      {"Transport Canada", "Transport (Canada)", "Russian Railways", "Barack Obama",
+       "Military (russia)", "Ministry (Russian Federation)", "Kim Jong-Un", "Kim Jong Un",
+       "vladimir putin"});
+  ASSERT_EQ(named.size(), 9u);
+  std::set<std::string> ids;
+  for (const v1::Entity& e : named) ids.insert(e.id());
+  EXPECT_EQ(ids.size(), 9u);
+  EXPECT_FALSE(ids.contains("vladimir_putin"));  // the seeds' person
+  const std::vector<std::vector<std::string>> expected = {{}, {"CAN"}, {}, {}, {}, {"RUS"},
+                                                          {}, {},      {}};
+  for (size_t i = 0; i < named.size(); ++i) {
+    EXPECT_EQ(AffiliationsOf(named[i].id()), expected[i]) << named[i].name();
+    EXPECT_EQ(named[i].kind(), v1::ENTITY_KIND_ORGANIZATION) << named[i].name();
+    const std::string sector = named[i].name().substr(0, named[i].name().find(" ("));
+    EXPECT_EQ(named[i].sector(), expected[i].empty() ? "" : sector) << named[i].name();
+  }
+  // "Putin" is an alias of the seeds' PERSON: the line is that person's.
+  auto putin = FactsOf("vladimir_putin", 2014);
+  ASSERT_EQ(putin.size(), 1u);
+  EXPECT_EQ(putin[0].fact().provenance().locator(), "line 10");
+  EXPECT_EQ(store_->GetEntity("vladimir_putin")->kind(), v1::ENTITY_KIND_PERSON);
+
+  const storage::StoreStats before = store_->Stats();
+  const ImportSummary second = Import(path);
+  EXPECT_EQ(second.facts_created, 0);
+  EXPECT_EQ(second.unchanged, 9);
+  EXPECT_EQ(second.entities_created, 0);
+  EXPECT_EQ(second.actors_affiliated + second.actors_unaffiliated, 0);
+  EXPECT_TRUE(absl::StrContains(DescribeSummary(second),
+                                "0 facts created, 9 unchanged, 1 rejected, 0 entities created "
+                                "(0 affiliated, 0 unaffiliated)"))
+      << DescribeSummary(second);
+  EXPECT_EQ(store_->Stats().facts, before.facts);
+  EXPECT_EQ(store_->Stats().entities, before.entities);
+}
+
+TEST_F(ImporterTest, AnImportCutShortGetsItsAffiliationsAndARetractionStays) {
+  // As an import that stopped after creating its entities, before their
+  // facts: the sector actor is there, its AFFILIATION is not.
+  v1::Entity military;
+  military.set_id("military_russia");
+  military.set_kind(v1::ENTITY_KIND_ORGANIZATION);
+  military.set_name("Military (Russia)");
+  military.set_sector("Military");
+  military.set_state_id("RUS");
+  ASSERT_TRUE(store_->UpsertEntity(military).ok());
+  const std::string path =
+      Write("cut.tsv",
+            "date\tsource\trelation\ttarget\n"
+            "2014-04-01\tMilitary (Russia)\tMake a visit\tIran\n"
+            // The seeds' organization of this form has no sector: not the importer's.
+            "2014-04-02\tJoint Chiefs of Staff (South Korea)\tMake a visit\tIran\n");
+  const ImportSummary summary = Import(path);
+  EXPECT_EQ(summary.rejected, 0) << DescribeSummary(summary);
+  EXPECT_EQ(summary.entities_created, 0);
+  EXPECT_EQ(summary.actors_affiliated, 0);  // counts the entities created only
+  EXPECT_EQ(summary.facts_created, 2 + 1);
+  const std::vector<v1::Fact> affiliations = AffiliationFactsOf("military_russia");
+  ASSERT_EQ(affiliations.size(), 1u);
+  EXPECT_EQ(affiliations[0].provenance().locator(), "line 2");
+  EXPECT_EQ(AffiliationsOf("jcs_kor"), std::vector<std::string>{});
+
+  // Someone retracts it; another file naming the actor does not undo that.
+  auto stored = store_->ListFacts([] {
+    storage::FactQuery query;
+    query.entity_id = "military_russia";
+    query.types = {v1::FACT_TYPE_AFFILIATION};
+    return query;
+  }());
+  ASSERT_TRUE(stored.ok() && stored->records.size() == 1u);
+  ASSERT_TRUE(store_->RetractFact(stored->records[0].fact().id(), "mis-coded actor").ok());
+  const ImportSummary later = Import(
+      Write("later.tsv", "date\tsource\trelation\ttarget\n"
+                         "2014-05-01\tMilitary (Russia)\tMake a visit\tChina\n"));
+  EXPECT_EQ(later.facts_created, 1) << DescribeSummary(later);
+  EXPECT_EQ(AffiliationsOf("military_russia"), std::vector<std::string>{});
+}
+
+TEST_F(ImporterTest, CsvAffiliationRowsAndStateColumns) {
+  const std::string path = Write(
+      "affiliations.csv",
+      "date,end_date,source,target,type,event,source_state,target_state\n"
+      ",,Transport Canada,Canada,AFFILIATION,,,\n"                      // 2: open at both ends
+      "2014-03-18,,Crimean Parliament,Russia,affiliation,,,\n"          // 3: open end
+      "2009-01-20,2017-01-20,Barack Obama,USA,AFFILIATION,,,\n"         // 4: an interval, by id
+      "2014-05-01,,Iran,Russia,AFFILIATION,,,\n"                        // 5: a state as affiliate
+      "2014-05-01,,Somebody New,SCO,AFFILIATION,,,\n"                   // 6: not a state
+      "2014-05-01,,Somebody Else,Atlantis,AFFILIATION,,,\n"             // 7: no such state
+      "2014-05-01,2014-01-01,Somebody Third,Iran,AFFILIATION,,,\n"      // 8: ends before it starts
+      "2014-05-02,,Somebody Fourth,Iran,AFFILIATION,036,,\n"            // 9: an event too
+      "2014-05-03,,Somebody Fifth,,AFFILIATION,,,\n"                    // 10: no state
+      "2014-06-01,,Donetsk Separatists,Ukraine,,Make a visit,Russia,\n"  // 11: event + affiliation
+      "2014-06-02,,Donetsk Militia,Iran,,Make a visit,Atlantis,\n"      // 12: no such state
+      "2014-06-03,,Iran,Russia,,Make a visit,Iran,RUS\n"                // 13: states are themselves
+      "2014-06-04,,Iran,Russia,,Make a visit,Russia,\n"                 // 14: a state for another
+      "2014-06-05,,Military (Russia),Barack Obama,,Make a visit,Russia,United States\n"  // 15
+      "2014-06-06,,Somebody Sixth,,,Make a visit,,Iran\n"               // 16: no target
+      "2014-06-07,,Iran,Hamas,,Make a visit,,\n");                      // 17
+  const int64_t facts_before = store_->Stats().facts;
+  const int64_t entities_before = store_->Stats().entities;
+  const ImportSummary summary = Import(path);
+  const std::vector<std::pair<int, std::string>> expected_errors = {
+      {5, "source: \"Iran\" is a STATE; an AFFILIATION row's source is the actor that stands "
+          "for the state in target"},
+      {6, "target: \"SCO\" is the ORGANIZATION sco, not a STATE entity"},
+      {7, "target: \"Atlantis\" is not a known state"},
+      {8, "end_date: \"2014-01-01\" is before the date \"2014-05-01\""},
+      {9, "event: an AFFILIATION row has no CAMEO event"},
+      {10, "target: is empty (an AFFILIATION row names the state here)"},
+      {12, "source_state: \"Atlantis\" is not a known state"},
+      {14, "source_state: source \"Iran\" is a state itself"},
+      {16, "target_state: is given but the row has no target"},
+  };
+  ASSERT_EQ(summary.errors.size(), expected_errors.size()) << DescribeSummary(summary);
+  for (size_t i = 0; i < expected_errors.size(); ++i) {
+    const auto& [line, reason] = expected_errors[i];
+    EXPECT_TRUE(absl::StartsWith(summary.errors[i], absl::StrCat(path, ":", line, ": ", reason)))
+        << summary.errors[i];
+  }
+  // Rows 2, 3, 4: one fact each; 11: two; 13: one; 15: the event, the name's
+  // affiliation, and one per state column; 17: one.
+  EXPECT_EQ(summary.facts_created, 3 + 2 + 1 + 4 + 1);
+  EXPECT_EQ(store_->Stats().facts, facts_before + summary.facts_created);
+  // Nothing of a refused row: none of its actors is created.
+  EXPECT_EQ(summary.entities_created, 6);
+  EXPECT_EQ(store_->Stats().entities, entities_before + 6);
+  for (const char* id : {"somebody_new", "somebody_else", "somebody_third", "somebody_fourth",
+                         "somebody_fifth", "somebody_sixth", "donetsk_militia"}) {
+    EXPECT_EQ(store_->GetEntity(id).status().code(), absl::StatusCode::kNotFound) << id;
+  }
+  EXPECT_EQ(summary.actors_affiliated, 5);
+  EXPECT_EQ(summary.actors_unaffiliated, 1);  // Hamas
+  EXPECT_TRUE(absl::StrContains(DescribeSummary(summary),
+                                "6 entities created (5 affiliated, 1 unaffiliated)"))
+      << DescribeSummary(summary);
+  const v1::ImportResponse response = ToProto(summary);
+  EXPECT_EQ(response.actors_affiliated(), 5);
+  EXPECT_EQ(response.actors_unaffiliated(), 1);
+  EXPECT_EQ(FromProto(response).actors_affiliated, 5);
+  EXPECT_EQ(FromProto(response).actors_unaffiliated, 1);
+
+  std::vector<v1::Fact> facts = AffiliationFactsOf("transport_canada");
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_TRUE(facts[0].valid_time().open_start() && facts[0].valid_time().open_end());
+  EXPECT_EQ(facts[0].summary(), "Transport Canada stands for Canada");
+  EXPECT_EQ(facts[0].provenance().locator(), "line 2");
+  EXPECT_EQ(AffiliationsOf("transport_canada"), std::vector<std::string>{"CAN"});
+  facts = AffiliationFactsOf("crimean_parliament");
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_EQ(facts[0].valid_time().start().day(), 18);
+  EXPECT_TRUE(facts[0].valid_time().open_end());
+  EXPECT_EQ(AffiliationsOf("crimean_parliament"), std::vector<std::string>{"RUS"});
+  // Obama: his row's span, and his target_state on row 15 (a day).
+  facts = AffiliationFactsOf("barack_obama");
+  ASSERT_EQ(facts.size(), 2u);
+  EXPECT_EQ(facts[0].valid_time().start().year(), 2009);
+  EXPECT_EQ(facts[0].valid_time().end().year(), 2017);
+  EXPECT_EQ(facts[1].valid_time().start().day(), 5);
+  EXPECT_FALSE(facts[1].valid_time().has_end());
+  EXPECT_EQ(facts[1].attributes().at("basis"), "target_state column");
+  EXPECT_EQ(facts[1].provenance().locator(), "line 15");
+  EXPECT_EQ(AffiliationsOf("barack_obama"), (std::vector<std::string>{"USA", "USA"}));
+  facts = AffiliationFactsOf("donetsk_separatists");
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_EQ(facts[0].valid_time().start().month(), 6);
+  EXPECT_EQ(facts[0].attributes().at("basis"), "source_state column");
+  EXPECT_EQ(facts[0].summary(), "Donetsk Separatists stands for Russia (the source_state column)");
+  EXPECT_EQ(AffiliationsOf("donetsk_separatists"), std::vector<std::string>{"RUS"});
+  // By its name (open) and by its source_state (that day).
+  EXPECT_EQ(AffiliationsOf("military_russia"), (std::vector<std::string>{"RUS", "RUS"}));
+  EXPECT_EQ(AffiliationsOf("hamas"), std::vector<std::string>{});
+
+  // Again: every fact is stored, but for the name's affiliation not sent again.
+  const ImportSummary second = Import(path);
+  EXPECT_EQ(second.facts_created, 0) << DescribeSummary(second);
+  EXPECT_EQ(second.unchanged, summary.facts_created - 1);
+  EXPECT_EQ(second.rejected, summary.rejected);
+  EXPECT_EQ(store_->Stats().facts, facts_before + summary.facts_created);
+}
+
+TEST_F(ImporterTest, JsonLinesAffiliations) {
+  const std::string path = Write(
+      "affiliations.jsonl",
+      R"({"type": "FACT_TYPE_AFFILIATION", "participants": [{"entityId": "jcs_kor", "role": "PARTICIPANT_ROLE_AFFILIATE"}, {"entityId": "KOR", "role": "PARTICIPANT_ROLE_AFFILIATED_STATE"}], "validTime": {"openStart": true, "openEnd": true}, "summary": "The JCS is South Korea's."})"
+      "\n"
+      R"({"type": "FACT_TYPE_AFFILIATION", "participants": [{"entityId": "taliban", "role": "PARTICIPANT_ROLE_AFFILIATE"}, {"entityId": "sco", "role": "PARTICIPANT_ROLE_AFFILIATED_STATE"}], "validTime": {"start": {"year": 2021, "precision": "PRECISION_YEAR"}, "openEnd": true}})"
+      "\n"
+      R"({"type": "FACT_TYPE_AFFILIATION", "participants": [{"entityId": "taliban", "role": "PARTICIPANT_ROLE_AFFILIATE"}, {"entityId": "AFG", "role": "PARTICIPANT_ROLE_AFFILIATED_STATE"}], "validTime": {"start": {"year": 2021, "precision": "PRECISION_YEAR"}, "end": {"year": 2020, "precision": "PRECISION_YEAR"}}})"
+      "\n"
+      R"({"type": "FACT_TYPE_AFFILIATION", "participants": [{"entityId": "IRN", "role": "PARTICIPANT_ROLE_AFFILIATE"}, {"entityId": "RUS", "role": "PARTICIPANT_ROLE_AFFILIATED_STATE"}], "validTime": {"openStart": true, "openEnd": true}})"
+      "\n");
+  const int64_t facts_before = store_->Stats().facts;
+  const ImportSummary summary = Import(path);
+  EXPECT_EQ(summary.facts_created, 1);
+  ASSERT_EQ(summary.errors.size(), 3u) << DescribeSummary(summary);
+  EXPECT_TRUE(absl::StartsWith(summary.errors[0],
+                               path + ":2: fact.participants[1].entity_id: \"sco\" is not a "
+                                      "STATE entity"))
+      << summary.errors[0];
+  EXPECT_TRUE(absl::StartsWith(summary.errors[1], path + ":3: fact.valid_time.end"))
+      << summary.errors[1];
+  EXPECT_TRUE(absl::StartsWith(summary.errors[2],
+                               path + ":4: fact.participants[0].entity_id: \"IRN\" is a STATE"))
+      << summary.errors[2];
+  EXPECT_EQ(store_->Stats().facts, facts_before + 1);
+  EXPECT_EQ(AffiliationsOf("jcs_kor"), std::vector<std::string>{"KOR"});
+  EXPECT_EQ(AffiliationsOf("taliban"), std::vector<std::string>{});
 }
 
 TEST_F(ImporterTest, BadLinesAreReportedWithTheirNumbersAndGoodLinesImported) {
@@ -383,7 +715,7 @@ TEST_F(ImporterTest, EverySplitOfTheInputGivesTheSameSummary) {
        "2014-01-06\tSplit Actor (Iran)\t036\n"
        "2014-01-07\tSplit Actor (Iran)\tHost a visit\tChina",  // no line break at the end
        4,
-       2,
+       3,  // and Split Actor (Iran)'s AFFILIATION with IRN
        {3, 5}},
       {"split.csv",
        "date,source,colour,event,target,summary\n"
@@ -531,6 +863,47 @@ TEST_F(ImporterTest, TheRpcSummaryIsUtf8WhateverTheErrorsQuote) {
 }
 
 TEST_F(ImporterTest, IcewsSampleImportsOnceAndMeetsTheSeeds) {
+  // What the import should make of the sample, counted here from the TSV and
+  // the seeded store's names: the actor names of the CAMEO rows that no
+  // entity has as its id, name or alias become entities, affiliated when
+  // they read "Sector (Country)" with Country one state's name or alias.
+  std::map<std::string, std::set<std::string>> state_names;  // text -> state ids
+  std::set<std::string> known;
+  ASSERT_TRUE(store_
+                  ->ForEachEntity([&](const v1::Entity& e) {
+                    known.insert(e.id());
+                    known.insert(e.name());
+                    known.insert(e.aliases().begin(), e.aliases().end());
+                    if (e.kind() == v1::ENTITY_KIND_STATE) {
+                      state_names[e.name()].insert(e.id());
+                      for (const auto& alias : e.aliases()) state_names[alias].insert(e.id());
+                    }
+                    return true;
+                  })
+                  .ok());
+  std::set<std::string> new_actors;
+  {
+    std::ifstream in(ICEWS_EVENTS);
+    std::string row;
+    std::getline(in, row);  // the header
+    while (std::getline(in, row)) {
+      const std::vector<std::string> fields = absl::StrSplit(row, '\t');
+      ASSERT_EQ(fields.size(), 4u) << row;
+      if (fields[2] == "locatedin") continue;
+      for (const std::string& name : {fields[1], fields[3]}) {
+        if (!known.contains(name)) new_actors.insert(name);
+      }
+    }
+  }
+  int64_t expected_affiliated = 0;
+  for (const std::string& name : new_actors) {
+    const size_t open = name.rfind(" (");
+    if (open == std::string::npos || open == 0 || name.back() != ')') continue;
+    auto it = state_names.find(name.substr(open + 2, name.size() - open - 3));
+    if (it != state_names.end() && it->second.size() == 1) ++expected_affiliated;
+  }
+  const int64_t expected_new = static_cast<int64_t>(new_actors.size());
+
   ImportSummary first = Import(ICEWS_EVENTS);
   std::fprintf(stderr, "%s", DescribeSummary(first).substr(0, 300).c_str());
   EXPECT_EQ(first.lines, 86933);
@@ -539,7 +912,11 @@ TEST_F(ImporterTest, IcewsSampleImportsOnceAndMeetsTheSeeds) {
   for (const auto& error : first.errors) {
     EXPECT_TRUE(absl::StrContains(error, "relation: unknown CAMEO event \"locatedin\"")) << error;
   }
-  EXPECT_EQ(first.facts_created, 86933 - 3574);
+  EXPECT_EQ(first.entities_created, expected_new);
+  EXPECT_EQ(first.actors_affiliated, expected_affiliated);
+  EXPECT_EQ(first.actors_unaffiliated, expected_new - expected_affiliated);
+  // One fact per event, one AFFILIATION per affiliated actor.
+  EXPECT_EQ(first.facts_created, 86933 - 3574 + expected_affiliated);
   EXPECT_EQ(first.unchanged, 0);
   const storage::StoreStats after_first = store_->Stats();
 
@@ -548,7 +925,10 @@ TEST_F(ImporterTest, IcewsSampleImportsOnceAndMeetsTheSeeds) {
   EXPECT_EQ(second.lines, first.lines);
   EXPECT_EQ(second.facts_created, 0);
   EXPECT_EQ(second.entities_created, 0);
-  EXPECT_EQ(second.unchanged, first.facts_created);
+  EXPECT_EQ(second.actors_affiliated, 0);
+  EXPECT_EQ(second.actors_unaffiliated, 0);
+  // The events again; the affiliations are stored, so not sent again.
+  EXPECT_EQ(second.unchanged, first.facts_created - first.actors_affiliated);
   EXPECT_EQ(second.rejected, first.rejected);
   const storage::StoreStats after_second = store_->Stats();
   EXPECT_EQ(after_second.facts, after_first.facts);
@@ -561,6 +941,21 @@ TEST_F(ImporterTest, IcewsSampleImportsOnceAndMeetsTheSeeds) {
     EXPECT_EQ(sector->state_id(), "IRN");
     EXPECT_FALSE(FactsOf(id, 2014).empty());
   }
+  EXPECT_EQ(store_->GetEntity("member_of_legislative_govt_iran")->sector(),
+            "Member of Legislative (Govt)");
+  // Military (Russia) stands for Russia; Barack Obama, a person the seeds do
+  // not know, and Transport Canada, a name without the parentheses, stand for
+  // no state. "Transport (Canada)" is another actor, Canada's transport sector.
+  EXPECT_EQ(AffiliationsOf("military_russia"), (std::vector<std::string>{"RUS"}));
+  EXPECT_EQ(AffiliationsOf("barack_obama"), std::vector<std::string>{});
+  EXPECT_EQ(store_->GetEntity("barack_obama")->kind(), v1::ENTITY_KIND_ORGANIZATION);
+  const std::vector<v1::Entity> transport = EntitiesNamed({"Transport Canada",
+                                                           "Transport (Canada)"});
+  ASSERT_EQ(transport.size(), 2u);
+  EXPECT_NE(transport[0].id(), transport[1].id());
+  EXPECT_EQ(AffiliationsOf(transport[0].id()), std::vector<std::string>{});
+  EXPECT_EQ(AffiliationsOf(transport[1].id()), (std::vector<std::string>{"CAN"}));
+  EXPECT_FALSE(FactsOf(transport[0].id(), 2014).empty());
   auto iran = store_->GetEntity("IRN");
   ASSERT_TRUE(iran.ok());
   EXPECT_EQ(iran->name(), "Iran");

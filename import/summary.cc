@@ -133,9 +133,10 @@ double ImportSummary::lines_per_second() const {
 std::string DescribeSummary(const ImportSummary& summary) {
   std::string out = absl::StrFormat(
       "%s (%s, source \"%s\"): %d lines read, %d facts created, %d unchanged, %d rejected, "
-      "%d entities created in %.2f s (%.0f lines/s)%s\n",
+      "%d entities created (%d affiliated, %d unaffiliated) in %.2f s (%.0f lines/s)%s\n",
       summary.path, FormatName(summary.format), summary.source_id, summary.lines,
       summary.facts_created, summary.unchanged, summary.rejected, summary.entities_created,
+      summary.actors_affiliated, summary.actors_unaffiliated,
       absl::ToDoubleSeconds(summary.elapsed), summary.lines_per_second(),
       summary.stopped ? "; stopped at the first bad line" : "");
   for (const auto& error : summary.errors) absl::StrAppend(&out, error, "\n");
@@ -158,6 +159,8 @@ v1::ImportResponse ToProto(const ImportSummary& summary) {
   response.set_unchanged(summary.unchanged);
   response.set_rejected(summary.rejected);
   response.set_entities_created(summary.entities_created);
+  response.set_actors_affiliated(summary.actors_affiliated);
+  response.set_actors_unaffiliated(summary.actors_unaffiliated);
   response.set_stopped(summary.stopped);
   for (const auto& error : summary.errors) response.add_errors(Utf8Text(error));
   *response.mutable_elapsed() =
@@ -175,6 +178,8 @@ ImportSummary FromProto(const v1::ImportResponse& response) {
   summary.unchanged = response.unchanged();
   summary.rejected = response.rejected();
   summary.entities_created = response.entities_created();
+  summary.actors_affiliated = response.actors_affiliated();
+  summary.actors_unaffiliated = response.actors_unaffiliated();
   summary.stopped = response.stopped();
   summary.errors.assign(response.errors().begin(), response.errors().end());
   summary.elapsed = absl::Nanoseconds(TimeUtil::DurationToNanoseconds(response.elapsed()));

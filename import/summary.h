@@ -46,6 +46,10 @@ struct ImportSummary {
   int64_t unchanged = 0;         // facts the store already held
   int64_t rejected = 0;          // bad lines, including a bad header
   int64_t entities_created = 0;
+  // Of the entities created: affiliated with a state by this import, and
+  // not (the two add up to entities_created).
+  int64_t actors_affiliated = 0;
+  int64_t actors_unaffiliated = 0;
   bool stopped = false;          // a strict import stopped at a bad line
   // "FILE:LINE: reason", the first max_errors of them, in file order.
   std::vector<std::string> errors;

@@ -24,8 +24,10 @@ TEST(ImportCliTest, ImportsReportsBadLinesAndExitsWithTheirStatus) {
                                  "2014-01-02\tMinistry (Iran)\tHost a visit\tChina\n");
   RunResult run = RunEntented({"--db", db, "--import", good}, dir.path() + "/1.log");
   EXPECT_EQ(run.exit_status, 0) << run.stderr_text;
-  EXPECT_TRUE(absl::StrContains(run.stderr_text, "2 lines read, 2 facts created, 0 unchanged, "
-                                                 "0 rejected, 1 entities created"))
+  // Ministry (Iran) is new and Iran's by its name: its AFFILIATION is the third fact.
+  EXPECT_TRUE(absl::StrContains(run.stderr_text, "2 lines read, 3 facts created, 0 unchanged, "
+                                                 "0 rejected, 1 entities created (1 affiliated, "
+                                                 "0 unaffiliated)"))
       << run.stderr_text;
   EXPECT_TRUE(absl::StrContains(run.stderr_text, "loaded the seed graph")) << run.stderr_text;
   EXPECT_FALSE(absl::StrContains(run.stderr_text, "rows/s")) << "progress only on a terminal";
@@ -33,7 +35,9 @@ TEST(ImportCliTest, ImportsReportsBadLinesAndExitsWithTheirStatus) {
 
   run = RunEntented({"--db", db, "--import", good}, dir.path() + "/2.log");
   EXPECT_EQ(run.exit_status, 0) << run.stderr_text;
-  EXPECT_TRUE(absl::StrContains(run.stderr_text, "0 facts created, 2 unchanged"))
+  EXPECT_TRUE(absl::StrContains(run.stderr_text, "0 facts created, 2 unchanged, 0 rejected, "
+                                                 "0 entities created (0 affiliated, "
+                                                 "0 unaffiliated)"))
       << run.stderr_text;
 
   const std::string bad = Write(dir, "bad.txt",
@@ -77,6 +81,14 @@ TEST(ImportCliTest, ImportsReportsBadLinesAndExitsWithTheirStatus) {
   auto ministry = client->GetEntity("ministry_iran");
   ASSERT_TRUE(ministry.ok()) << ministry.status();
   EXPECT_EQ(ministry->state_id(), "IRN");
+  EXPECT_EQ(ministry->sector(), "Ministry");
+  v1::ListFactsRequest affiliations;
+  affiliations.set_entity_id("ministry_iran");
+  affiliations.add_types(v1::FACT_TYPE_AFFILIATION);
+  auto affiliation = client->ListAllFacts(affiliations);
+  ASSERT_TRUE(affiliation.ok()) << affiliation.status();
+  ASSERT_EQ(affiliation->size(), 1u);
+  EXPECT_EQ((*affiliation)[0].fact().provenance().locator(), "line 3");
   v1::ListFactsRequest request;
   request.set_entity_id("IRN");
   request.set_other_entity_id("TUR");

@@ -92,14 +92,18 @@ TEST_F(ImportRpcTest, ImportsAFileCutIntoChunksAndQueriesSeeIt) {
            &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.lines(), 2);
-  EXPECT_EQ(response.facts_created(), 2);
+  // The two events, and Separatist Front (Ukraine)'s AFFILIATION with UKR.
+  EXPECT_EQ(response.facts_created(), 3);
   EXPECT_EQ(response.entities_created(), 1);
+  EXPECT_EQ(response.actors_affiliated(), 1);
+  EXPECT_EQ(response.actors_unaffiliated(), 0);
   EXPECT_EQ(response.rejected(), 0);
   EXPECT_EQ(response.file_name(), "events.tsv");
   EXPECT_EQ(response.format(), v1::IMPORT_FORMAT_TSV);
   auto entity = store_->GetEntity("separatist_front_ukraine");
   ASSERT_TRUE(entity.ok()) << entity.status();
   EXPECT_EQ(entity->state_id(), "UKR");
+  EXPECT_EQ(entity->sector(), "Separatist Front");
   // Published: queries' snapshots hold the new vertex and its fact.
   const auto snapshot = graph_->snapshot();
   const graph::Vertex front = snapshot->Find("separatist_front_ukraine");
