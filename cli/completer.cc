@@ -214,7 +214,162 @@ std::string CommonPrefix(const std::vector<std::string>& words) {
   return prefix;
 }
 
+// As CommonPrefix, ignoring ASCII case (the first text's characters kept),
+// and never ending inside a UTF-8 character.
+std::string CommonPrefixIgnoringCase(const std::vector<std::string>& texts) {
+  const std::string& first = texts.front();
+  size_t n = first.size();
+  for (const std::string& text : texts) {
+    size_t i = 0;
+    while (i < n && i < text.size() &&
+           absl::ascii_tolower(static_cast<unsigned char>(first[i])) ==
+               absl::ascii_tolower(static_cast<unsigned char>(text[i]))) {
+      ++i;
+    }
+    n = i;
+  }
+  while (n > 0 && n < first.size() && (static_cast<unsigned char>(first[n]) & 0xC0) == 0x80) --n;
+  return first.substr(0, n);
+}
+
+// `text` as the start of a shell word that goes on: quoted as Quote does
+// but left open, so that more can be typed inside the quotes.
+std::string QuoteOpen(const std::string& text, char open_quote) {
+  std::string quoted = Quote(text, open_quote);
+  const bool closed = quoted.size() >= 2 && (quoted.front() == '"' || quoted.front() == '\'') &&
+                      quoted.back() == quoted.front() && (quoted != text);
+  if (closed) quoted.pop_back();
+  return quoted;
+}
+
+// Text as name resolution compares it, roughly: lower case, each run of
+// punctuation and spaces one space ("Kim Jong-" is "kim jong ").
+std::string Folded(absl::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x80 && !absl::ascii_isalnum(u)) {
+      if (!out.empty() && out.back() != ' ') out.push_back(' ');
+    } else {
+      out.push_back(static_cast<char>(absl::ascii_tolower(u)));
+    }
+  }
+  return out;
+}
+
+bool BeginsFolded(absl::string_view text, absl::string_view typed) {
+  return absl::StartsWith(Folded(text), Folded(typed));
+}
+
+// How a lookup found an entity, for what TAB may write and the listing.
+enum class FoundBy { kName, kAlias, kInnerWord };
+
+struct NameCandidate {
+  std::string word;  // the name as typed: quoted when it must be
+  std::string note;  // "STATE", "STATE, alias Tehran"
+  std::string text;  // what it lets TAB write (unquoted)
+  FoundBy found_by = FoundBy::kName;
+  bool state = false;
+};
+
+NameCandidate CandidateOf(const NameMatch& match, const std::string& typed, char open_quote) {
+  NameCandidate candidate;
+  candidate.word = Quote(match.name, open_quote);
+  candidate.state = match.kind == "STATE";
+  candidate.note = match.kind;
+  if (BeginsFolded(match.name, typed)) {
+    candidate.text = match.name;
+  } else if (!match.matched_text.empty() && BeginsFolded(match.matched_text, typed)) {
+    // The alias is what was being typed; the name would replace it.
+    candidate.found_by = FoundBy::kAlias;
+    candidate.text = match.matched_text;
+    absl::StrAppend(&candidate.note, candidate.note.empty() ? "" : ", ",
+                    match.matched_text == match.id ? "id " : "alias ", match.matched_text);
+  } else {
+    candidate.found_by = FoundBy::kInnerWord;
+    candidate.text = typed;
+    if (!match.matched_text.empty() && match.matched_text != match.name) {
+      absl::StrAppend(&candidate.note, candidate.note.empty() ? "" : ", ", "matched ",
+                      match.matched_text);
+    }
+  }
+  return candidate;
+}
+
+// Characters of UTF-8 text, for aligning the listing.
+size_t Width(absl::string_view text) {
+  return std::count_if(text.begin(), text.end(),
+                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+}
+
+// Whether the words before the cursor ask for a rolled-up answer.
+bool RollsUp(const std::vector<std::string>& words) {
+  return std::find(words.begin(), words.end(), "--roll-up") != words.end();
+}
+
+// Entity names for the word `scan` ends in, which starts at `start`.
+Completion CompleteName(const NameLookup& names, absl::string_view line, const Scan& scan,
+                        size_t start) {
+  Completion completion;
+  completion.start = start;
+  const std::string& typed = scan.last;
+  std::vector<NameCandidate> found;
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const NameMatch& match : names(typed)) {
+    NameCandidate candidate = CandidateOf(match, typed, scan.open_quote);
+    if (seen.emplace(candidate.word, candidate.note).second) found.push_back(std::move(candidate));
+  }
+  if (found.empty()) return completion;
+  // A name that begins with the word goes before one found by an alias
+  // ("Tehr" is Tehran the city before Iran, whose capital it names); rolled
+  // up, the states an analyst is after go before their ministries.
+  const bool states_first = RollsUp(scan.words);
+  std::stable_sort(found.begin(), found.end(), [&](const NameCandidate& a, const NameCandidate& b) {
+    const bool a_state = states_first && a.state, b_state = states_first && b.state;
+    if (a_state != b_state) return a_state;
+    return (a.found_by == FoundBy::kName) > (b.found_by == FoundBy::kName);
+  });
+  std::vector<std::string> texts;
+  for (const NameCandidate& candidate : found) {
+    completion.candidates.push_back(candidate.word);
+    completion.notes.push_back(candidate.note);
+    texts.push_back(candidate.text);
+  }
+  const std::string as_typed(line.substr(start));
+  if (found.size() == 1) {
+    const NameCandidate& only = found.front();
+    // A name found by an inner word is listed only: it is not what was typed.
+    completion.insert = only.found_by == FoundBy::kInnerWord
+                            ? as_typed
+                            : Quote(only.text, scan.open_quote) + " ";
+    return completion;
+  }
+  // Only what every candidate shares: one TAB must not pick one of several.
+  const std::string shared = CommonPrefixIgnoringCase(texts);
+  if (shared.size() > typed.size() &&
+      absl::EqualsIgnoreCase(shared.substr(0, typed.size()), typed)) {
+    completion.insert = QuoteOpen(typed + shared.substr(typed.size()), scan.open_quote);
+  } else {
+    completion.insert = as_typed;
+  }
+  return completion;
+}
+
 }  // namespace
+
+std::string ListCandidates(const Completion& completion) {
+  size_t width = 0;
+  for (const std::string& word : completion.candidates) width = std::max(width, Width(word));
+  std::string text;
+  for (size_t i = 0; i < completion.candidates.size(); ++i) {
+    const std::string& word = completion.candidates[i];
+    const std::string note = i < completion.notes.size() ? completion.notes[i] : "";
+    absl::StrAppend(&text, word);
+    if (!note.empty()) absl::StrAppend(&text, std::string(width - Width(word) + 2, ' '), note);
+    text += "\n";
+  }
+  return text;
+}
 
 absl::StatusOr<std::vector<std::string>> SplitLine(absl::string_view line) {
   Scan scan = ScanLine(line);
@@ -240,7 +395,6 @@ Completion Completer::Complete(absl::string_view line) const {
   const Command* command = place.command;
   const size_t positional = place.positional;
 
-  bool names = false;
   if (place.open_flag != nullptr) {
     completion.candidates = ValuesOf(*place.open_flag, place.values_given, typed);
   } else if (!place.flags_ended && absl::StartsWith(typed, "-")) {
@@ -248,7 +402,9 @@ Completion Completer::Complete(absl::string_view line) const {
     const size_t equals = typed.find('=');
     if (equals == std::string::npos) {
       for (const Flag& flag : flags) {
-        if (absl::StartsWith(flag.name, typed)) completion.candidates.push_back(flag.name);
+        if (!absl::StartsWith(flag.name, typed)) continue;
+        completion.candidates.push_back(flag.name);
+        completion.notes.push_back(flag.help);
       }
     } else if (const Flag* flag = FindFlag(flags, typed.substr(0, equals)); flag != nullptr) {
       for (const std::string& value : ValuesOf(*flag, 0, typed.substr(equals + 1))) {
@@ -257,30 +413,21 @@ Completion Completer::Complete(absl::string_view line) const {
     }
   } else if (command == nullptr) {
     completion.candidates = Matching(CommandNames(/*with_quit=*/true), typed);
+    for (const std::string& name : completion.candidates) {
+      const Command* found = FindCommand(name);
+      completion.notes.push_back(found == nullptr ? "" : found->summary);
+    }
   } else if (command->name == "help") {
     if (positional == 0) completion.candidates = Matching(CommandNames(false), typed);
   } else if (TakesEntities(*command) && positional < command->max_positional &&
              !typed.empty() && names_) {
     // An empty word would list the whole graph; a prefix is needed.
-    names = true;
-    // A name that begins with the word goes before one found by an alias
-    // ("Tehr" is Tehran the city before Iran, whose capital it names).
-    std::vector<std::string> found = names_(typed);
-    std::stable_partition(found.begin(), found.end(), [&](const std::string& name) {
-      return StartsWithIgnoringCase(name, typed);
-    });
-    std::set<std::string> seen;
-    for (const std::string& name : found) {
-      std::string word = Quote(name, scan.open_quote);
-      if (seen.insert(word).second) completion.candidates.push_back(std::move(word));
-    }
+    return CompleteName(names_, line, scan, completion.start);
   }
 
   if (completion.candidates.empty()) return completion;
   if (completion.candidates.size() == 1) {
     completion.insert = completion.candidates.front() + " ";
-  } else if (names) {
-    completion.insert = completion.candidates.front();
   } else {
     completion.insert = CommonPrefix(completion.candidates);
     // Matching ignores case: "TIM" still gets at least what was typed.

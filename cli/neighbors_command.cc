@@ -1,4 +1,7 @@
 // entente neighbors: QueryService.GetNeighborhood.
+#include <algorithm>
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/table.h"
@@ -6,6 +9,25 @@
 
 namespace entente::cli {
 namespace {
+
+// The actors behind each rolled-up neighbor in the response's facts (its
+// side of every FactEdge touching it), most frequent first.
+std::map<std::string, std::vector<std::string>> ActorsByNeighbor(
+    const v1::GetNeighborhoodResponse& response) {
+  std::map<std::string, std::map<std::string, int>> counts;
+  for (const v1::FactEdge& fact : response.facts()) {
+    for (const std::string& id : fact.from_actor_ids()) ++counts[fact.from_entity_id()][id];
+    for (const std::string& id : fact.to_actor_ids()) ++counts[fact.to_entity_id()][id];
+  }
+  std::map<std::string, std::vector<std::string>> actors;
+  for (const auto& [entity, by_actor] : counts) {
+    std::vector<std::pair<int, std::string>> sorted;
+    for (const auto& [id, count] : by_actor) sorted.emplace_back(-count, id);
+    std::sort(sorted.begin(), sorted.end());
+    for (const auto& entry : sorted) actors[entity].push_back(entry.second);
+  }
+  return actors;
+}
 
 int RunNeighbors(Session& session, const Command& command, const Args& args) {
   v1::GetNeighborhoodRequest request;
@@ -35,14 +57,32 @@ int RunNeighbors(Session& session, const Command& command, const Args& args) {
   if (session.json()) {
     session.PrintJson(*response);
   } else {
-    Table table({"ID", "NAME", "KIND", "HOPS", "FACTS"});
+    const bool rolled_up = args.Has("--roll-up");
+    std::vector<std::string> headers = {"ID", "NAME", "KIND", "HOPS", "FACTS"};
+    // Rolled up, each state's row names the actors its count came from.
+    if (rolled_up) headers.push_back("ACTORS");
+    Table table(headers);
     table.AlignRight(3);
     table.AlignRight(4);
+    const auto actors = rolled_up ? ActorsByNeighbor(*response)
+                                  : std::map<std::string, std::vector<std::string>>{};
     for (const v1::Neighbor& neighbor : response->neighbors()) {
-      table.AddRow({neighbor.entity_id(), neighbor.name(), KindName(neighbor.kind()),
-                    absl::StrCat(neighbor.distance()), absl::StrCat(neighbor.fact_count())});
+      std::vector<std::string> row = {neighbor.entity_id(), neighbor.name(),
+                                      KindName(neighbor.kind()), absl::StrCat(neighbor.distance()),
+                                      absl::StrCat(neighbor.fact_count())};
+      if (rolled_up) {
+        auto it = actors.find(neighbor.entity_id());
+        row.push_back(it == actors.end() ? "-" : NameList(session, it->second));
+      }
+      table.AddRow(std::move(row));
     }
     if (table.rows() > 0) table.Print(session.out());
+    for (const std::string& seed : seeds) {
+      auto it = actors.find(seed);
+      if (it == actors.end()) continue;
+      session.out() << session.NameOf(seed) << "'s actors: " << NameList(session, it->second)
+                    << "\n";
+    }
     session.out() << response->neighbors_size() << " neighbors";
     if (response->reached_count() > response->neighbors_size()) {
       session.out() << " of " << response->reached_count() << " reached (--limit)";
@@ -77,7 +117,12 @@ Command NeighborsCommand() {
       "the layer before it. The graph line counts the entities (the seeds and their\n"
       "neighbors) and the facts that --export writes.\n"
       "\n"
-      "Example: entente neighbors Iran --hops 2 --from 2022-01 --to 2022-12 --types visit,agreement";
+      "With --roll-up the neighbors are the states the actors stood for on each\n"
+      "fact's date (unaffiliated actors stay themselves), and ACTORS names the actors\n"
+      "behind each in the facts the answer carries (--max-facts).\n"
+      "\n"
+      "Example: entente neighbors Iran --hops 2 --from 2022-01 --to 2022-12 --types visit,agreement\n"
+      "         entente neighbors Russia --from 2014-01 --to 2014-12 --roll-up";
   command.run = RunNeighbors;
   return command;
 }

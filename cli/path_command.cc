@@ -9,7 +9,20 @@
 namespace entente::cli {
 namespace {
 
-void PrintPaths(Session& session, const v1::FindPathsResponse& response, bool time_respecting) {
+// "Foreign Affairs (Russia) → Government (Iran)": the actors a rolled-up
+// fact came from, on each side.
+std::string ActorsOf(Session& session, const v1::FactEdge& fact) {
+  auto side = [&](const google::protobuf::RepeatedPtrField<std::string>& ids,
+                  const std::string& entity) {
+    if (ids.empty()) return session.NameOf(entity);
+    return NameList(session, std::vector<std::string>(ids.begin(), ids.end()));
+  };
+  return absl::StrCat(side(fact.from_actor_ids(), fact.from_entity_id()), " → ",
+                      side(fact.to_actor_ids(), fact.to_entity_id()));
+}
+
+void PrintPaths(Session& session, const v1::FindPathsResponse& response, bool time_respecting,
+                bool rolled_up) {
   const int count = response.paths_size();
   for (int p = 0; p < count; ++p) {
     const v1::Path& path = response.paths(p);
@@ -20,6 +33,7 @@ void PrintPaths(Session& session, const v1::FindPathsResponse& response, bool ti
                   << (path.hops_size() == 1 ? " hop" : " hops") << ")\n";
     std::vector<std::string> headers = {"HOP", "FROM", "TO", "FACTS", "DATE", "TYPE", "FACT"};
     if (time_respecting) headers.insert(headers.begin() + 3, "DAY");
+    if (rolled_up) headers.push_back("ACTORS");
     Table table(headers);
     table.AlignRight(0);
     table.AlignRight(time_respecting ? 4 : 3);
@@ -38,6 +52,7 @@ void PrintPaths(Session& session, const v1::FindPathsResponse& response, bool ti
              {FormatSpan(fact.valid_time()), TypeName(fact.type()), fact.fact_id()}) {
           row.push_back(std::move(cell));
         }
+        if (rolled_up) row.push_back(ActorsOf(session, fact));
         table.AddRow(std::move(row));
       }
     }
@@ -92,7 +107,7 @@ int RunPath(Session& session, const Command& command, const Args& args) {
   if (session.json()) {
     session.PrintJson(*response);
   } else {
-    PrintPaths(session, *response, time_respecting);
+    PrintPaths(session, *response, time_respecting, args.Has("--roll-up"));
   }
   return exporter->Write(session, command, [&] { return GraphOfPaths(*response, LookupOf(session)); });
 }
@@ -120,6 +135,9 @@ Command PathCommand() {
       "--k shortest, or with --time-respecting the path whose every hop is no\n"
       "earlier than the one before (how influence or materiel could have flowed),\n"
       "arriving earliest. Each hop lists the facts that justify it.\n"
+      "\n"
+      "With --roll-up the path runs through states (each actor counted as the state\n"
+      "it stood for on the fact's date), and each fact shows the actors behind it.\n"
       "\n"
       "Example: entente path \"North Korea\" Iran --time-respecting --since 2020";
   command.run = RunPath;

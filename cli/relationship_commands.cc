@@ -15,32 +15,40 @@ namespace {
 using FactRecords = google::protobuf::RepeatedPtrField<v1::FactRecord>;
 
 // "Agreements in force (2)" and their table, or "... (none)".
-void PrintSection(Session& session, const std::string& title, const FactRecords& records) {
+void PrintSection(Session& session, const std::string& title, const FactRecords& records,
+                  bool rolled_up) {
   session.out() << "\n" << title << " (" << (records.empty() ? "none" : absl::StrCat(records.size()))
                 << ")\n";
   if (records.empty()) return;
-  Table table = FactTable({}, /*with_ids=*/false);
-  for (const v1::FactRecord& record : records) table.AddRow(FactCells(session, record, false));
+  Table table = FactTable({}, /*with_ids=*/false, rolled_up);
+  for (const v1::FactRecord& record : records) {
+    table.AddRow(FactCells(session, record, false, rolled_up));
+  }
   table.Print(session.out());
 }
 
-void PrintState(Session& session, const v1::RelationshipState& state) {
-  PrintSection(session, "Agreements in force", state.agreements());
-  PrintSection(session, "Memberships", state.memberships());
-  PrintSection(session, "Deployments", state.deployments());
+void PrintState(Session& session, const v1::RelationshipState& state, bool rolled_up) {
+  PrintSection(session, "Agreements in force", state.agreements(), rolled_up);
+  PrintSection(session, "Memberships", state.memberships(), rolled_up);
+  PrintSection(session, "Deployments", state.deployments(), rolled_up);
   session.out() << "\nTrade (" << (state.trade().empty() ? "none" : absl::StrCat(state.trade_size()))
                 << ")\n";
   if (state.trade().empty()) return;
-  Table table = FactTable({"MEASURE", "FIGURE"}, false);
+  Table table = FactTable({"MEASURE", "FIGURE"}, false, rolled_up);
   table.AlignRight(1);
   for (const v1::TradeFigure& figure : state.trade()) {
     std::vector<std::string> row = {figure.quantity().measure(), FormatQuantity(figure.quantity())};
-    for (std::string& cell : FactCells(session, figure.record(), false)) {
+    for (std::string& cell : FactCells(session, figure.record(), false, rolled_up)) {
       row.push_back(std::move(cell));
     }
     table.AddRow(std::move(row));
   }
   table.Print(session.out());
+}
+
+// The heading's mark of a rolled-up answer.
+std::string RolledUpNote(const Args& args) {
+  return args.Has("--roll-up") ? " (actors rolled up to their states)" : "";
 }
 
 // The two entities of a relationship command; kExitOk or the failure's status.
@@ -68,6 +76,7 @@ int RunSnapshot(Session& session, const Command& command, const Args& args) {
     if (!as_of.ok()) return session.UsageError(command, as_of.status().message());
     *request.mutable_as_of() = *as_of;
   }
+  request.set_roll_up(RollUpOf(args));
   if (int status = ResolvePair(session, command, args, request.mutable_entity_id(),
                                request.mutable_other_entity_id());
       status != kExitOk) {
@@ -81,20 +90,23 @@ int RunSnapshot(Session& session, const Command& command, const Args& args) {
   }
   session.out() << session.NameOf(request.entity_id()) << " and "
                 << session.NameOf(request.other_entity_id()) << " at "
-                << date_text::FormatDate(request.at()) << "\n";
-  PrintState(session, response->state());
+                << date_text::FormatDate(request.at()) << RolledUpNote(args) << "\n";
+  PrintState(session, response->state(), args.Has("--roll-up"));
   return kExitOk;
 }
 
-void PrintChange(Session& session, const std::string& title, const v1::RelationshipChange& change) {
+void PrintChange(Session& session, const std::string& title, const v1::RelationshipChange& change,
+                 bool rolled_up) {
   session.out() << "\n" << title << ": " << change.added_size() << " added, "
                 << change.removed_size() << " removed\n";
   if (change.added().empty() && change.removed().empty()) return;
-  Table table = FactTable({"CHANGE"}, false);
+  Table table = FactTable({"CHANGE"}, false, rolled_up);
   for (const auto* records : {&change.added(), &change.removed()}) {
     for (const v1::FactRecord& record : *records) {
       std::vector<std::string> row = {records == &change.added() ? "added" : "removed"};
-      for (std::string& cell : FactCells(session, record, false)) row.push_back(std::move(cell));
+      for (std::string& cell : FactCells(session, record, false, rolled_up)) {
+        row.push_back(std::move(cell));
+      }
       table.AddRow(std::move(row));
     }
   }
@@ -114,6 +126,7 @@ int RunDiff(Session& session, const Command& command, const Args& args) {
     if (!as_of.ok()) return session.UsageError(command, as_of.status().message());
     *request.mutable_as_of() = *as_of;
   }
+  request.set_roll_up(RollUpOf(args));
   if (int status = ResolvePair(session, command, args, request.mutable_entity_id(),
                                request.mutable_other_entity_id());
       status != kExitOk) {
@@ -128,11 +141,12 @@ int RunDiff(Session& session, const Command& command, const Args& args) {
   session.out() << session.NameOf(request.entity_id()) << " and "
                 << session.NameOf(request.other_entity_id()) << ", what changed from "
                 << date_text::FormatDate(request.from()) << " to "
-                << date_text::FormatDate(request.to()) << "\n";
-  PrintChange(session, "Agreements in force", response->agreements());
-  PrintChange(session, "Memberships", response->memberships());
-  PrintChange(session, "Deployments", response->deployments());
-  PrintChange(session, "Trade figures", response->trade());
+                << date_text::FormatDate(request.to()) << RolledUpNote(args) << "\n";
+  const bool rolled_up = args.Has("--roll-up");
+  PrintChange(session, "Agreements in force", response->agreements(), rolled_up);
+  PrintChange(session, "Memberships", response->memberships(), rolled_up);
+  PrintChange(session, "Deployments", response->deployments(), rolled_up);
+  PrintChange(session, "Trade figures", response->trade(), rolled_up);
   return kExitOk;
 }
 
@@ -144,12 +158,14 @@ Command SnapshotCommand() {
   command.arguments = "ENTITY OTHER";
   command.min_positional = 2;
   command.max_positional = 2;
-  command.flags = {{"--at", "DATE", "the state at the end of DATE (default: today)"}, AsOfFlag()};
+  command.flags = {{"--at", "DATE", "the state at the end of DATE (default: today)"}, AsOfFlag(),
+                   RollUpFlag()};
   command.summary = "the state of a relationship at a date: agreements, memberships, trade";
   command.description =
       "Shows the state of the relationship between ENTITY and OTHER at the end of\n"
       "--at: the agreements joining them in force then, the memberships of either,\n"
       "deployments of one with the other, and the latest figure of each trade series.\n"
+      "With --roll-up the facts of the actors that stood for either state count too.\n"
       "\n"
       "Example: entente snapshot Iran Russia --at 2025-02";
   command.run = RunSnapshot;
@@ -164,7 +180,8 @@ Command DiffCommand() {
   command.max_positional = 2;
   command.flags = {{"--from", "DATE", "the earlier date (required)"},
                    {"--to", "DATE", "the later date (required)"},
-                   AsOfFlag()};
+                   AsOfFlag(),
+                   RollUpFlag()};
   command.summary = "what changed in a relationship between two dates";
   command.description =
       "Compares the state of the relationship between ENTITY and OTHER (see\n"

@@ -9,12 +9,15 @@
 //   characters the word is the whole line before the cursor, so the
 //   Completer sees the line and does its own quoting.
 // - It replaces that word by matches[0] as given (no common prefix of its
-//   own), so matches[0] can be the server's best match. When matches[1] is
-//   the only candidate (matches[2] NULL, matches[0] equal to matches[1]) it
-//   then appends rl_completion_append_character.
-// - A TAB right after a TAB lists matches[1..] (sorted, case folded) when
-//   there are several; that is the only way to get the list. A TAB that
-//   inserts rings the bell, even for a single match.
+//   own). When matches[1] is the only candidate (matches[2] NULL, matches[0]
+//   equal to matches[1]) it then appends rl_completion_append_character.
+// - A TAB right after a TAB lists matches[1..] when there are several, but
+//   sorted (case folded), and it never calls
+//   rl_completion_display_matches_hook. So the handler always returns one
+//   match and prints the listing itself, in the Completer's order (states
+//   first with --roll-up), then has libedit redraw the prompt and line
+//   below it (rl_forced_update_display). A TAB that inserts rings the bell,
+//   even for a single match.
 // - When the function returns NULL with rl_attempted_completion_over unset
 //   it completes file names instead.
 // - It catches SIGINT while editing: puts the terminal back, passes the
@@ -50,6 +53,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "cli/table.h"
 
 namespace entente::cli {
 namespace {
@@ -166,11 +170,13 @@ class HistoryFile {
 // What the TAB handler, a plain function libedit calls, works with.
 struct TabState {
   const Completer* completer = nullptr;
+  FILE* terminal = nullptr;  // where the listing goes
   // The line as a TAB that had several candidates left it, and those
   // candidates: the next TAB on that same line lists them (completing the
-  // line anew would not: "Iran" is an exact name and has no others).
+  // line anew might not: after "Tehr" became "Tehran", Tehran alone is an
+  // exact alias of Iran and has no others).
   std::string offered_line;
-  std::vector<std::string> offered;
+  Completion offered;
 };
 TabState* tab_state = nullptr;
 
@@ -191,18 +197,21 @@ char** CompleteOnTab(const char* text, int /*start*/, int /*end*/) {
     // With no word-break characters, `text` is the line before the cursor.
     const std::string before = text;
     TabState& state = *tab_state;
-    if (!state.offered.empty() && before == state.offered_line) {
-      return Matches(before, state.offered);
+    if (!state.offered.candidates.empty() && before == state.offered_line) {
+      std::fprintf(state.terminal, "\n%s", ListCandidates(state.offered).c_str());
+      rl_forced_update_display();  // the prompt and the line again, below the list
+      return Matches(before, {before});
     }
-    state.offered.clear();
+    state.offered = Completion();
     Completion completion = state.completer->Complete(before);
     if (completion.candidates.empty()) return nullptr;
     const std::string line = before.substr(0, completion.start) + completion.insert;
-    // Alone, a candidate is given twice: libedit's sign of a single match.
-    if (completion.candidates.size() == 1) return Matches(line, {line});
-    state.offered_line = line;
-    state.offered = std::move(completion.candidates);
-    return Matches(line, state.offered);
+    if (completion.candidates.size() > 1) {
+      state.offered_line = line;
+      state.offered = std::move(completion);
+    }
+    // Given twice, libedit's sign of a single match: it lists nothing itself.
+    return Matches(line, {line});
   } catch (...) {  // nothing may unwind through libedit's C frames
     return nullptr;
   }
@@ -247,7 +256,7 @@ int RunInteractive(Session& session, const std::string& history_path) {
   // a TAB should not hang for the session's --timeout.
   std::unique_ptr<client::Client> lookup;
   Completer completer([&](const std::string& prefix) {
-    std::vector<std::string> names;
+    std::vector<NameMatch> names;
     if (lookup == nullptr) {
       client::ClientOptions options = session.options();  // the same TLS and token
       options.timeout = kLookupTimeout;
@@ -258,13 +267,15 @@ int RunInteractive(Session& session, const std::string& history_path) {
     if (!matches.ok()) return names;
     for (const v1::EntityMatch& match : *matches) {
       session.Remember(match.entity());
-      names.push_back(match.entity().name().empty() ? match.entity().id()
-                                                    : match.entity().name());
+      const v1::Entity& entity = match.entity();
+      names.push_back({entity.name().empty() ? entity.id() : entity.name(), match.matched_text(),
+                       KindName(entity.kind()), entity.id()});
     }
     return names;
   });
   TabState state;
   state.completer = &completer;
+  state.terminal = terminal;
   tab_state = &state;
 
   static char no_breaks[] = "";
@@ -378,11 +389,13 @@ int RunShell(Session& session, const std::string& history_path) {
 std::string ShellHelp() {
   return "With no command, entente is a shell for these commands, a line each (quote names\n"
          "with spaces: \"North Korea\"): TAB completes commands, flags and entity names (a\n"
-         "first TAB puts in the best match, a second lists the others), Up brings back\n"
-         "earlier lines (kept in $ENTENTE_HISTORY, else ~/.entente_history), a failing\n"
-         "command just prints its error; quit, exit or Ctrl-D leave. When stdin is not a\n"
-         "terminal it runs the lines it reads (# starts a comment) and exits with the\n"
-         "status of the last one that failed.\n";
+         "first TAB completes what all candidates share, a second lists them with their\n"
+         "kinds; names found by an alias are listed, never put in place of what you typed;\n"
+         "after --roll-up, states come first), Up brings back earlier lines (kept in\n"
+         "$ENTENTE_HISTORY, else ~/.entente_history), a failing command just prints its\n"
+         "error; quit, exit or Ctrl-D leave. When stdin is not a terminal it runs the\n"
+         "lines it reads (# starts a comment) and exits with the status of the last one\n"
+         "that failed.\n";
 }
 
 }  // namespace entente::cli

@@ -34,18 +34,36 @@ struct Completion {
   // The words that fit there, written as they would be typed (a name with
   // spaces comes quoted: "North Korea"), best first. Empty: nothing fits.
   std::vector<std::string> candidates;
+  // Parallel to candidates: what the listing says of each (an entity's
+  // kind and the alias that found it, a flag's help); "" for nothing.
+  std::vector<std::string> notes;
   // What the first TAB puts in place of the word: the only candidate and a
-  // space; of several entity names the best match, the first ("Ir" becomes
-  // Iran, not the "Ir" Iran and Iraq share); of several commands, flags or
-  // values the prefix they share.
+  // space; of several, the longest prefix their texts share, so that one
+  // TAB never picks one of several entities. An entity found by its alias
+  // shares the alias ("Tehr" may become "Tehran", never "Iran"); one found
+  // by a word inside its name shares nothing beyond what was typed. When
+  // they share no more than the word, the word as it was typed.
   std::string insert;
 };
 
-// The display names of entities whose name or alias starts with `prefix`,
-// best match first; none when the lookup fails (a completion never
-// reports errors). The Completer keeps that order, except that names
-// beginning with the prefix go before those an alias found.
-using NameLookup = std::function<std::vector<std::string>(const std::string& prefix)>;
+// The listing a second TAB prints: each candidate on a line of its own, in
+// the Completer's order, its note aligned after it.
+std::string ListCandidates(const Completion& completion);
+
+// An entity a name lookup found.
+struct NameMatch {
+  std::string name;          // its display name (the id when it has none)
+  std::string matched_text;  // the name, alias or id that matched
+  std::string kind;          // "STATE", "PERSON", ...; "" when unknown
+  std::string id;            // "" when unknown
+};
+
+// The entities whose name or alias starts with `prefix`, best match first;
+// none when the lookup fails (a completion never reports errors). The
+// Completer keeps that order, except that names beginning with the prefix
+// go before those an alias or an inner word found, and with --roll-up
+// earlier on the line STATE entities go before all others.
+using NameLookup = std::function<std::vector<NameMatch>(const std::string& prefix)>;
 
 // Completes shell lines. Knows the command table: the first word is a
 // command (or quit, exit); after `help`, a command; a word starting with -

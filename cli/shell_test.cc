@@ -1,6 +1,7 @@
 #include "cli/shell.h"
 
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -53,25 +54,47 @@ class CompleterTest : public ::testing::Test {
   CompleterTest()
       : completer_([this](const std::string& prefix) {
           asked_.push_back(prefix);
-          // Names and aliases, and the entity each belongs to.
-          static const std::pair<const char*, const char*> kNames[] = {
-              {"Iran", "Iran"},
-              {"Tehran", "Iran"},
-              {"Iraq", "Iraq"},
-              {"Ireland", "Ireland"},
-              {"North Korea", "North Korea"},
-              {"North Macedonia", "North Macedonia"},
-              {"Norway", "Norway"},
-              {"Côte d'Ivoire", "Côte d'Ivoire"},
-              {"Tehran (city)", "Tehran (city)"},
+          // Names and aliases as the server's alias index holds them, in its
+          // (normalized text) order, each with its entity.
+          struct Entry {
+            const char* text;
+            const char* entity;
+            const char* kind;
           };
-          // As the server's Resolve: exact matches alone, else prefixes.
-          std::vector<std::string> exact, names;
-          for (const auto& [name, entity] : kNames) {
-            if (absl::EqualsIgnoreCase(name, prefix)) exact.push_back(entity);
-            if (absl::StartsWithIgnoreCase(name, prefix)) names.push_back(entity);
+          static const Entry kEntries[] = {
+              {"Cévennes", "Cévennes", "PLACE"},
+              {"Côte d'Ivoire", "Côte d'Ivoire", "STATE"},
+              {"Irakli Alasania", "Irakli Alasania", "PERSON"},
+              {"Iran", "Iran", "STATE"},
+              {"Iraq", "Iraq", "STATE"},
+              {"Ireland", "Ireland", "STATE"},
+              {"North Korea", "North Korea", "STATE"},
+              {"North Macedonia", "North Macedonia", "STATE"},
+              {"Norway", "Norway", "STATE"},
+              {"Persia", "Iran", "STATE"},
+              {"Tehran", "Iran", "STATE"},
+              {"Tehran (city)", "Tehran (city)", "PLACE"},
+          };
+          // As the server's Resolve: exact matches alone, else prefixes,
+          // each entity once. "Ministry of Defence (Iran)" stands for a name
+          // a server might find by a word inside it.
+          std::vector<NameMatch> exact, found;
+          std::set<std::string> seen;
+          for (const Entry& entry : kEntries) {
+            if (absl::EqualsIgnoreCase(entry.text, prefix)) {
+              exact.push_back({entry.entity, entry.text, entry.kind, ""});
+            }
+            if (absl::StartsWithIgnoreCase(entry.text, prefix) &&
+                seen.insert(entry.entity).second) {
+              found.push_back({entry.entity, entry.text, entry.kind, ""});
+            }
           }
-          return exact.empty() ? names : exact;
+          if (!exact.empty()) return exact;
+          if (absl::StartsWithIgnoreCase("Iran", prefix)) {
+            found.push_back({"Ministry of Defence (Iran)", "Ministry of Defence (Iran)",
+                             "ORGANIZATION", "iran_defense_ministry_x"});
+          }
+          return found;
         }) {}
 
   std::vector<std::string> Candidates(const std::string& line) {
@@ -140,7 +163,7 @@ TEST_F(CompleterTest, CompletesFixedFlagValues) {
   EXPECT_THAT(Candidates("timeline Iran --from 20"), IsEmpty());
   EXPECT_THAT(asked_, IsEmpty());
   // After a flag's value, arguments again.
-  EXPECT_THAT(Candidates("timeline --by year Ir"), ElementsAre("Iran", "Iraq", "Ireland"));
+  EXPECT_THAT(Candidates("timeline --by year Ire"), ElementsAre("Ireland"));
   // --server's value is skipped too, though the flag is not offered.
   EXPECT_THAT(Candidates("--server h:1 tim"), ElementsAre("timeline"));
 }
@@ -160,18 +183,31 @@ TEST_F(CompleterTest, CompletesTheLastItemOfACommaList) {
               ElementsAre("state,organization"));
 }
 
-TEST_F(CompleterTest, TheFirstTabTakesTheServersBestName) {
-  EXPECT_THAT(Candidates("timeline Ir"), ElementsAre("Iran", "Iraq", "Ireland"));
-  EXPECT_EQ(Tab("timeline Ir"), "timeline Iran");  // not "Ir", all that they share
-  EXPECT_EQ(Tab("timeline Iran"), "timeline Iran ");
-  EXPECT_EQ(Tab("timeline Iran Ira"), "timeline Iran Iran");
+TEST_F(CompleterTest, TheFirstTabCompletesOnlyWhatTheCandidatesShare) {
+  // Names that begin with the word in the server's order, then the one a
+  // word inside its name found.
+  EXPECT_THAT(Candidates("timeline Ir"),
+              ElementsAre("\"Irakli Alasania\"", "Iran", "Iraq", "Ireland",
+                          "\"Ministry of Defence (Iran)\""));
+  // Not "Irakli Alasania", the first of five: they share no more than "Ir".
+  EXPECT_EQ(Tab("timeline Ir"), "timeline Ir");
+  EXPECT_EQ(Tab("timeline Irak"), "timeline \"Irakli Alasania\" ");
+  EXPECT_EQ(Tab("timeline Iran"), "timeline Iran ");  // the exact name alone
   EXPECT_EQ(Tab("timeline Iran Russia ire"), "timeline Iran Russia Ireland ");
-  EXPECT_THAT(asked_, ElementsAre("Ir", "Ir", "Iran", "Ira", "ire"));
+  EXPECT_THAT(asked_, ElementsAre("Ir", "Ir", "Irak", "Iran", "ire"));
+  // What several names share is completed, in the case it was typed.
+  EXPECT_EQ(Tab("path No"), "path Nor");
+  EXPECT_EQ(Tab("path no"), "path nor");
+  EXPECT_EQ(Tab("path Nort"), "path \"North ");  // quoted, left open
+  EXPECT_EQ(Tab("path \"North "), "path \"North ");
+  EXPECT_EQ(Tab("path 'Nort"), "path 'North ");
+  // Never half a character: Cévennes and Côte share the first byte of é/ô.
+  EXPECT_EQ(Tab("show C"), "show C");
   // No name without a prefix: that would list the graph.
   EXPECT_THAT(Candidates("timeline "), IsEmpty());
   // Every command that takes entities; as many as it takes.
   for (const char* command : {"path", "neighbors", "resolve", "show", "snapshot", "diff"}) {
-    EXPECT_EQ(Tab(std::string(command) + " Ir"), std::string(command) + " Iran") << command;
+    EXPECT_EQ(Tab(std::string(command) + " Ire"), std::string(command) + " Ireland ") << command;
   }
   EXPECT_THAT(Candidates("show Iran Ir"), IsEmpty());
   EXPECT_THAT(Candidates("path Iran Iraq Ir"), IsEmpty());
@@ -179,17 +215,54 @@ TEST_F(CompleterTest, TheFirstTabTakesTheServersBestName) {
   EXPECT_THAT(Candidates("import Ir"), IsEmpty());
 }
 
-TEST_F(CompleterTest, NamesThatBeginWithTheWordGoFirst) {
-  // Iran was found by its alias Tehran.
-  EXPECT_THAT(Candidates("show Tehr"), ElementsAre("\"Tehran (city)\"", "Iran"));
-  EXPECT_EQ(Tab("show Tehr"), "show \"Tehran (city)\"");
-  EXPECT_EQ(Tab("show Tehran"), "show Iran ");  // the exact alias alone
+TEST_F(CompleterTest, AnInnerWordOrAnAliasIsListedButNeverReplacesTheWord) {
+  // Iran was found by its alias Tehran: listed after the city, and TAB
+  // writes no more than what the alias shares with the city's name.
+  const Completion tehr = completer_.Complete("show Tehr");
+  EXPECT_THAT(tehr.candidates, ElementsAre("\"Tehran (city)\"", "Iran"));
+  EXPECT_THAT(tehr.notes, ElementsAre("PLACE", "STATE, alias Tehran"));
+  EXPECT_EQ(Tab("show Tehr"), "show Tehran");
+  // Alone, an alias completes as the alias, not as the name it stands for.
+  EXPECT_EQ(Tab("show Tehran"), "show Tehran ");
+  EXPECT_EQ(Tab("show Pers"), "show Persia ");
+  EXPECT_THAT(completer_.Complete("show Pers").notes, ElementsAre("STATE, alias Persia"));
+  // A name found by a word inside it holds the word as typed.
+  const Completion ira = completer_.Complete("show Ira");
+  EXPECT_THAT(ira.candidates, Contains("\"Ministry of Defence (Iran)\""));
+  EXPECT_EQ(Tab("show Ira"), "show Ira");
+}
+
+TEST_F(CompleterTest, RolledUpStatesComeFirst) {
+  EXPECT_THAT(Candidates("timeline --roll-up Ir"),
+              ElementsAre("Iran", "Iraq", "Ireland", "\"Irakli Alasania\"",
+                          "\"Ministry of Defence (Iran)\""));
+  EXPECT_THAT(Candidates("neighbors Russia --roll-up --from 2014 Tehr"),
+              ElementsAre("Iran", "\"Tehran (city)\""));
+  EXPECT_EQ(Tab("timeline --roll-up Ir"), "timeline --roll-up Ir");
+  // The flags complete too.
+  EXPECT_THAT(Candidates("timeline Iran --ro"), ElementsAre("--roll-up"));
+  EXPECT_THAT(Candidates("snapshot Iran Russia --ro"), ElementsAre("--roll-up"));
+  EXPECT_THAT(Candidates("diff Iran Russia --ro"), ElementsAre("--roll-up"));
+  EXPECT_THAT(Candidates("path Iran Iraq --ro"), ElementsAre("--roll-up"));
+  EXPECT_THAT(Candidates("timeline Iran --inc"), ElementsAre("--include-internal"));
+}
+
+TEST_F(CompleterTest, TheListingNamesEachCandidatesKind) {
+  EXPECT_EQ(ListCandidates(completer_.Complete("timeline Ir")),
+            "\"Irakli Alasania\"             PERSON\n"
+            "Iran                          STATE\n"
+            "Iraq                          STATE\n"
+            "Ireland                       STATE\n"
+            "\"Ministry of Defence (Iran)\"  ORGANIZATION\n");
+  // Flags come with their help; values alone.
+  EXPECT_THAT(ListCandidates(completer_.Complete("timeline Iran --ro")),
+              HasSubstr("--roll-up  count actors as the states"));
+  EXPECT_EQ(ListCandidates(completer_.Complete("timeline Iran --by ")), "year\nmonth\n");
 }
 
 TEST_F(CompleterTest, QuotesNamesWithSpaces) {
   EXPECT_THAT(Candidates("path No"),
               ElementsAre("\"North Korea\"", "\"North Macedonia\"", "Norway"));
-  EXPECT_EQ(Tab("path No"), "path \"North Korea\"");
   EXPECT_EQ(Tab("path Iran \"North K"), "path Iran \"North Korea\" ");
   EXPECT_EQ(Tab("path Iran North\\ K"), "path Iran \"North Korea\" ");
   EXPECT_EQ(Tab("path Iran 'North K"), "path Iran 'North Korea' ");
@@ -200,7 +273,7 @@ TEST_F(CompleterTest, QuotesNamesWithSpaces) {
 }
 
 TEST_F(CompleterTest, AFailedLookupCompletesNothing) {
-  Completer offline([](const std::string&) { return std::vector<std::string>{}; });
+  Completer offline([](const std::string&) { return std::vector<NameMatch>{}; });
   EXPECT_THAT(offline.Complete("timeline Ir").candidates, IsEmpty());
   EXPECT_THAT(offline.Complete("tim").candidates, ElementsAre("timeline"));
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -99,6 +100,7 @@ std::string Parties(Session& session, const v1::Fact& fact) {
   const auto& parts = fact.participants();
   // The parties themselves first, then what the fact is about or where.
   std::vector<std::string> names;
+  std::vector<v1::ParticipantRole> party_roles;  // of names
   std::vector<std::string> marked;
   for (const v1::Participant& part : parts) {
     std::string name = session.NameOf(part.entity_id());
@@ -114,13 +116,33 @@ std::string Parties(Session& session, const v1::Fact& fact) {
         break;
       default:
         names.push_back(std::move(name));
+        party_roles.push_back(part.role());
     }
   }
   std::string text;
   size_t shown = 0;
-  if (parts.size() >= 2 && names.size() >= 2 && IsDirectedPair(parts[0].role(), parts[1].role())) {
-    text = absl::StrCat(names[0], " → ", names[1]);
-    shown = 2;
+  // The store keeps participants in id order, so the acting side need not
+  // come first: find the pair wherever it stands ("Foreign Affairs (Russia)
+  // → Iran" though IRN sorts first). Only a pair whose two roles no other
+  // party has: with two senders, an arrow from one of them would mislead.
+  auto alone = [&](v1::ParticipantRole role) {
+    return std::count(party_roles.begin(), party_roles.end(), role) == 1;
+  };
+  for (size_t i = 0; shown == 0 && i < names.size(); ++i) {
+    for (size_t j = 0; j < names.size(); ++j) {
+      if (i == j || !IsDirectedPair(party_roles[i], party_roles[j]) ||
+          !alone(party_roles[i]) || !alone(party_roles[j])) {
+        continue;
+      }
+      const std::string from = names[i], to = names[j];
+      text = absl::StrCat(from, " → ", to);
+      // The pair first, then the other parties in their order.
+      names.erase(names.begin() + std::max(i, j));
+      names.erase(names.begin() + std::min(i, j));
+      names.insert(names.begin(), {from, to});
+      shown = 2;
+      break;
+    }
   }
   names.insert(names.end(), marked.begin(), marked.end());
   // A fact may have a dozen parties; a table cell shows what fits.
@@ -145,21 +167,53 @@ std::string Claimants(Session& session, const v1::Fact& fact) {
   return text;
 }
 
-Table FactTable(std::vector<std::string> lead, bool with_ids) {
-  if (with_ids) lead.push_back("FACT");
-  for (const char* header : {"DATE", "TYPE", "PARTIES", "CLAIMED BY", "SUMMARY"}) {
-    lead.push_back(header);
+std::string RolledUpParties(Session& session, const v1::FactRecord& record) {
+  if (record.rolled_up_participants().empty()) return Parties(session, record.fact());
+  // Two ministries of one state are one party of the rolled-up fact.
+  v1::Fact rolled;
+  std::set<std::string> seen;
+  for (const v1::Participant& part : record.rolled_up_participants()) {
+    if (seen.insert(part.entity_id()).second) *rolled.add_participants() = part;
   }
+  return Parties(session, rolled);
+}
+
+std::string NameList(Session& session, const std::vector<std::string>& ids) {
+  constexpr size_t kMaxWidth = 60;
+  std::string text;
+  size_t shown = 0;
+  for (; shown < ids.size(); ++shown) {
+    const std::string name = session.NameOf(ids[shown]);
+    if (!text.empty() && Width(text) + Width(name) + 2 > kMaxWidth) break;
+    absl::StrAppend(&text, text.empty() ? "" : ", ", name);
+  }
+  if (shown < ids.size()) absl::StrAppend(&text, " +", ids.size() - shown, " more");
+  return text;
+}
+
+Table FactTable(std::vector<std::string> lead, bool with_ids, bool rolled_up) {
+  if (with_ids) lead.push_back("FACT");
+  lead.push_back("DATE");
+  lead.push_back("TYPE");
+  if (rolled_up) {
+    lead.push_back("ROLLED UP");
+    lead.push_back("ACTORS");
+  } else {
+    lead.push_back("PARTIES");
+  }
+  lead.push_back("CLAIMED BY");
+  lead.push_back("SUMMARY");
   return Table(std::move(lead));
 }
 
 std::vector<std::string> FactCells(Session& session, const v1::FactRecord& record,
-                                   bool with_ids) {
+                                   bool with_ids, bool rolled_up) {
   const v1::Fact& fact = record.fact();
   std::vector<std::string> cells;
   if (with_ids) cells.push_back(fact.id());
   cells.push_back(FormatSpan(fact.valid_time()));
   cells.push_back(TypeName(fact.type()));
+  if (rolled_up) cells.push_back(RolledUpParties(session, record));
   cells.push_back(Parties(session, fact));
   cells.push_back(Claimants(session, fact));
   cells.push_back(record.has_retraction() ? absl::StrCat("[retracted] ", fact.summary())

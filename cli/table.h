@@ -38,9 +38,9 @@ std::string FormatSpan(const v1::TimeSpan& span);
 std::string TypeName(v1::FactType type);
 std::string KindName(v1::EntityKind kind);
 
-// The fact's parties by name: "Russia → Iran" when the first two are a
+// The fact's parties by name: "Russia → Iran" when two of them are a
 // directed pair (visitor/host, sender/receiver, source/target,
-// exporter/importer), else "Iran, Russia, China"; then what it is about or
+// exporter/importer), the pair first, else "Iran, Russia, China"; then what it is about or
 // where, marked: "Kazan (location)". About 60 characters at most: the rest
 // is counted ("+3 more"); `entente show FACT_ID` lists them all.
 std::string Parties(Session& session, const v1::Fact& fact);
@@ -48,11 +48,23 @@ std::string Parties(Session& session, const v1::Fact& fact);
 // Who claims the fact: "Ukraine", "Iran (denies)"; "-" when unattributed.
 std::string Claimants(Session& session, const v1::Fact& fact);
 
+// The parties of a rolled-up answer's fact as the entities they counted
+// as (record.rolled_up_participants: "Russia → Iran"), each once; the
+// fact's own parties when the record carries none.
+std::string RolledUpParties(Session& session, const v1::FactRecord& record);
+
 // A table of facts: DATE, TYPE, PARTIES, CLAIMED BY, SUMMARY, after the
 // `lead` columns, with FACT (the id) first when `with_ids`; and one fact's
-// cells for it (without the lead cells).
-Table FactTable(std::vector<std::string> lead, bool with_ids);
-std::vector<std::string> FactCells(Session& session, const v1::FactRecord& record, bool with_ids);
+// cells for it (without the lead cells). With `rolled_up` (a --roll-up
+// answer) PARTIES becomes two columns: ROLLED UP (RolledUpParties) and
+// ACTORS (the participants themselves), so that every count can be traced
+// to the actors behind it.
+Table FactTable(std::vector<std::string> lead, bool with_ids, bool rolled_up = false);
+std::vector<std::string> FactCells(Session& session, const v1::FactRecord& record, bool with_ids,
+                                   bool rolled_up = false);
+
+// Names of `ids` joined by ", ", at most about 60 characters ("+3 more").
+std::string NameList(Session& session, const std::vector<std::string>& ids);
 
 // "about 12,000 persons", "1.6 billion USD", "41 percent": the qualifier,
 // the value as people write it, the unit.

@@ -24,10 +24,11 @@ std::string CountsByType(const google::protobuf::Map<std::string, int64_t>& coun
   });
 }
 
-void PrintTimeline(Session& session, const v1::GetTimelineResponse& timeline, bool with_ids) {
-  Table facts = FactTable({}, with_ids);
+void PrintTimeline(Session& session, const v1::GetTimelineResponse& timeline, bool with_ids,
+                   bool rolled_up) {
+  Table facts = FactTable({}, with_ids, rolled_up);
   for (const v1::FactRecord& record : timeline.facts()) {
-    facts.AddRow(FactCells(session, record, with_ids));
+    facts.AddRow(FactCells(session, record, with_ids, rolled_up));
   }
   if (facts.rows() > 0) {
     facts.Print(session.out());
@@ -62,6 +63,17 @@ int RunTimeline(Session& session, const Command& command, const Args& args) {
   *request.mutable_window() = filter.window();
   *request.mutable_types() = filter.types();
   if (filter.has_as_of()) *request.mutable_as_of() = filter.as_of();
+  request.set_roll_up(filter.roll_up());
+  if (args.Has("--include-internal")) {
+    // Internal facts exist only for a state that actors roll up to.
+    if (!args.Has("--roll-up")) {
+      return session.UsageError(command, "--include-internal needs --roll-up");
+    }
+    if (args.positional.size() != 1) {
+      return session.UsageError(command, "--include-internal: only for the timeline of one entity");
+    }
+    request.set_include_internal(true);
+  }
   const std::string by = args.Has("--by") ? args.Value("--by") : "year";
   if (by != "year" && by != "month") {
     return session.UsageError(command,
@@ -89,7 +101,7 @@ int RunTimeline(Session& session, const Command& command, const Args& args) {
   if (session.json()) {
     session.PrintJson(*timeline);
   } else {
-    PrintTimeline(session, *timeline, args.Has("--ids"));
+    PrintTimeline(session, *timeline, args.Has("--ids"), args.Has("--roll-up"));
   }
   return exporter->Write(session, command, [&] { return GraphOfTimeline(*timeline, LookupOf(session)); });
 }
@@ -108,6 +120,8 @@ Command TimelineCommand() {
   command.flags.insert(command.flags.end(), {
       {"--by", "year|month", "bucket per year (default) or per month"},
       {"--limit", "N", "list at most N facts (the buckets count all; default: server's, 10000)"},
+      {"--include-internal", "",
+       "with --roll-up, one state: list the facts among its own actors too"},
       {"--ids", "", "add each fact's id (for `entente show FACT_ID`)"},
       ExportFlag(),
   });
@@ -120,7 +134,14 @@ Command TimelineCommand() {
       "aliases. Dates show at the precision they are known (2001-03, not\n"
       "2001-03-01). With --json, each message of the stream is one line.\n"
       "\n"
-      "Example: entente timeline Iran Russia --from 2001 --to 2025 --by year";
+      "With --roll-up every actor counts as the state it stood for on the fact's\n"
+      "date (\"Foreign Affairs (Russia)\" as Russia), each fact once, and the table\n"
+      "shows both: ROLLED UP (Russia → Iran) and ACTORS (Foreign Affairs (Russia) →\n"
+      "Iran). The timeline of one state then leaves out the facts among its own\n"
+      "actors unless --include-internal.\n"
+      "\n"
+      "Example: entente timeline Iran Russia --from 2001 --to 2025 --by year\n"
+      "         entente timeline Iran Russia --from 2014 --to 2014 --by month --roll-up";
   command.run = RunTimeline;
   return command;
 }

@@ -162,6 +162,14 @@ absl::StatusOr<google::protobuf::Timestamp> AsOfOf(const Args& args) {
   return time;
 }
 
+Flag RollUpFlag() {
+  return {"--roll-up", "", "count actors as the states they stood for on each fact's date"};
+}
+
+v1::RollUp RollUpOf(const Args& args) {
+  return args.Has("--roll-up") ? v1::ROLL_UP_STATE : v1::ROLL_UP_UNSPECIFIED;
+}
+
 std::vector<Flag> FilterFlags() {
   return {
       {"--from", "DATE", "only facts from DATE on (YYYY, YYYY-MM or YYYY-MM-DD)"},
@@ -169,6 +177,7 @@ std::vector<Flag> FilterFlags() {
       {"--types", "TYPE,...", "only these fact types (visit, agreement, ...; a prefix will do)"},
       {"--kinds", "KIND,...", "only pass through these entity kinds (state, organization, ...)"},
       AsOfFlag(),
+      RollUpFlag(),
   };
 }
 
@@ -187,6 +196,7 @@ absl::Status FilterOf(const Args& args, v1::GraphFilter* filter) {
     if (!as_of.ok()) return as_of.status();
     *filter->mutable_as_of() = *as_of;
   }
+  filter->set_roll_up(RollUpOf(args));
   return absl::OkStatus();
 }
 

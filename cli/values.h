@@ -40,8 +40,14 @@ absl::StatusOr<std::vector<v1::EntityKind>> EntityKindsOf(const Args& args,
 Flag AsOfFlag();
 absl::StatusOr<google::protobuf::Timestamp> AsOfOf(const Args& args);
 
+// --roll-up: count every participant as the state it stood for on the
+// fact's date (RollUp STATE); ROLL_UP_UNSPECIFIED without the flag, so a
+// plain request stays as it was.
+Flag RollUpFlag();
+v1::RollUp RollUpOf(const Args& args);
+
 // The flags of a graph query's filter: --from, --to, --types, --kinds,
-// --as-of; and the filter they give.
+// --as-of, --roll-up; and the filter they give.
 std::vector<Flag> FilterFlags();
 absl::Status FilterOf(const Args& args, v1::GraphFilter* filter);
 

@@ -132,12 +132,44 @@ def test_usage_errors_exit_2_naming_the_problem(server):
         (["neighbors", "Iran", "--export", "svg", "x.svg"], "--export"),
         (["timline", "Iran"], 'unknown command "timline"'),
         (["timeline", "Iran", "--bogus"], 'unknown flag "--bogus"'),
+        (["timeline", "Iran", "--include-internal"], "--include-internal needs --roll-up"),
+        (["timeline", "Iran", "Russia", "--roll-up", "--include-internal"],
+         "--include-internal: only for the timeline of one entity"),
+        (["snapshot", "Iran", "Russia", "--roll-up", "--as-of", "yesterday"], '--as-of: "yesterday"'),
+        (["diff", "Iran", "Russia", "--roll-up=yes"], "--roll-up takes no value"),
     ]
     for args, message in cases:
         run = entente(server, *args)
         assert run.returncode == 2, (args, run.stderr)
         assert message in run.stderr, (args, run.stderr)
         assert run.stdout == "", args
+
+
+def test_every_query_command_takes_roll_up_and_as_of(server):
+    for command in ("timeline", "neighbors", "path", "snapshot", "diff"):
+        text = entente(server, "help", command, check=0).stdout
+        assert re.search(r"^  --roll-up +count actors as the states", text, re.M), text
+        assert re.search(r"^  --as-of DATE\|TIME ", text, re.M), text
+    assert re.search(r"^  --include-internal ", entente(server, "help", "timeline",
+                                                          check=0).stdout, re.M)
+    # Rolled up, the seed facts between the two states are there, each with the entities
+    # its participants counted as, and the tables show both levels.
+    run = entente(server, "--json", "timeline", "Iran", "Russia", "--from", "2025-01",
+                  "--to", "2025-01", "--roll-up", check=0)
+    facts = [f for line in run.stdout.splitlines() for f in json.loads(line).get("facts", [])]
+    assert facts and all(len(f["rolledUpParticipants"]) == len(f["fact"]["participants"])
+                         for f in facts)
+    header = entente(server, "timeline", "Iran", "Russia", "--from", "2025-01", "--to",
+                     "2025-01", "--roll-up", check=0).stdout.splitlines()[0]
+    assert "ROLLED UP" in header and "ACTORS" in header and "PARTIES" not in header
+    run = entente(server, "snapshot", "Iran", "Russia", "--at", "2025-02", "--roll-up",
+                  "--as-of", "2000-01-01", check=0)
+    assert "(actors rolled up to their states)" in run.stdout.splitlines()[0]
+    assert "Agreements in force (none)" in run.stdout  # the store knew nothing then
+    run = entente(server, "diff", "Iran", "Russia", "--from", "2021", "--to", "2025",
+                  "--roll-up", check=0)
+    assert "Agreements in force: 1 added, 0 removed" in run.stdout
+    assert "ROLLED UP" in run.stdout
 
 
 def test_server_errors_exit_1(server, tmp_path):

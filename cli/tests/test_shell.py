@@ -7,6 +7,7 @@ checked by what the line then runs and by the history file, which keeps lines as
 
 import fcntl
 import os
+import re
 import select
 import signal
 import socket
@@ -16,6 +17,8 @@ import termios
 import time
 
 import pytest
+
+from entente_fixtures import running_server
 
 ENTENTE = os.environ.get("ENTENTE", "")
 
@@ -126,31 +129,90 @@ def history(tmp_path):
     return (tmp_path / "history").read_text().splitlines()
 
 
+def listing(text):
+    """The (candidate, note) rows of a second TAB's listing in `text`, which starts on the
+    line after the one typed."""
+    rows = text.replace("\r", "").split("\n", 1)[1]
+    return re.findall(r"^(\S.*?)(?: {2,}(\S.*?))?\s*$", rows, re.M)
+
+
 def test_tab_completes_commands_and_names(shell, tmp_path):
     terminal = shell()
     terminal.type("tim\t\r")  # "timeline " with no entity
     assert "entente timeline: missing ENTITY" in terminal.prompt()
 
-    # The first TAB puts in the server's best match, not the "Ir" of Iran and Iraq.
-    terminal.type("timeline Ir\t --from 2025-01-17 --to 2025-01-17\r")
-    ran = terminal.prompt()
-    assert "Pezeshkian" in ran
+    # One TAB never picks one of several names: Iran, Iraq, Ireland and the agreements and
+    # organizations named after Iran share only "Ir", so "Ir" stays. A second TAB lists them
+    # with their kinds, names beginning with "Ir" first, and writes the line again.
+    terminal.type("timeline Ir\t")
+    terminal.quiet(0.3)
+    terminal.type("\t")
+    rows = listing(terminal.expect("entente> timeline Ir"))
+    names = [name for name, _ in rows]
+    assert ("Iran", "STATE") in rows and ("Ireland", "STATE") in rows, rows
+    assert names.index("Iran") < names.index("Ireland") < names.index(
+        '"Ministry of Defence (Iran)"'), rows  # found by its id, iran_defense_ministry
+    assert ('"Ministry of Defence (Iran)"', "ORGANIZATION, id iran_defense_ministry") in rows
+    terminal.type("an --from 2025-01-17 --to 2025-01-17\r")
+    assert "Pezeshkian" in terminal.prompt()
     assert history(tmp_path)[-1] == "timeline Iran --from 2025-01-17 --to 2025-01-17"
 
-    # A second TAB lists the others.
-    terminal.type("show Ir\t\t")
-    terminal.expect("Iraq")  # listed in libedit's (alphabetical) order
-    terminal.expect("Ireland")
-    terminal.expect("entente> show Iran")  # and the line again
+    # After --roll-up the states come first.
+    terminal.type("neighbors --roll-up Ir\t\t")
+    rows = listing(terminal.expect("entente> neighbors --roll-up Ir"))
+    kinds = [note.split(",")[0] for _, note in rows]
+    assert kinds[:3] == ["STATE"] * 3 and "STATE" not in kinds[3:], rows
+    assert [name for name, _ in rows[:3]] == ["Iran", "Iraq", "Ireland"], rows
     terminal.type("\x15help\r")  # Ctrl-U empties the line
     assert "Commands:" in terminal.prompt()
 
-    # Names with spaces come quoted; flags and their values complete too.
+    # A name alone completes whole; an alias is never replaced by the name it stands for.
+    terminal.type("show Tehra\t\r")
+    assert "IRN" in terminal.prompt()
     terminal.type('show "North K\t\r')
     assert "PRK" in terminal.prompt()
     terminal.type("timeline Iran --b\tm\t\r")
     terminal.prompt()
-    assert history(tmp_path)[-2:] == ['show "North Korea" ', "timeline Iran --by month "]
+    assert history(tmp_path)[-3:] == ["show Tehran", 'show "North Korea" ',
+                                      "timeline Iran --by month "]
+
+
+@pytest.fixture(scope="module")
+def icews_server():
+    """A seeded entented of its own with the ICEWS 2014 sample imported (its 17 actors
+    whose names start with "Ir" are what a TAB must not choose among)."""
+    events = os.environ.get("ICEWS_EVENTS")
+    assert events, "set ICEWS_EVENTS to ../shared/data/icews14/events.tsv"
+    with running_server() as address:
+        run = subprocess.run([ENTENTE, "--server", address, "import", events],
+                             capture_output=True, text=True, timeout=300)
+        assert "lines read" in run.stdout, run.stdout + run.stderr
+        yield address
+
+
+def test_an_ambiguous_prefix_on_event_data_stays_as_typed(icews_server, tmp_path):
+    terminal = Terminal(icews_server, tmp_path, tmp_path / "history")
+    try:
+        terminal.prompt()
+        terminal.type("timeline Ir\t")
+        terminal.quiet(0.5)
+        terminal.type("\t")
+        rows = listing(terminal.expect("entente> timeline Ir"))
+        assert len(rows) > 10 and '"Irakli Alasania"' in [name for name, _ in rows], rows
+        # Enter runs what was typed: no entity is called "Ir".
+        terminal.type("\r")
+        assert 'no entity is called "Ir"' in terminal.prompt()
+
+        terminal.type("timeline --roll-up Ir\t\t")
+        rows = listing(terminal.expect("entente> timeline --roll-up Ir"))
+        kinds = [note.split(",")[0] for _, note in rows]
+        states = kinds.count("STATE")
+        assert states >= 3 and kinds[:states] == ["STATE"] * states, rows
+        terminal.type("\x15\x04")  # Ctrl-U empties the line, Ctrl-D ends the shell
+        assert terminal.wait() == 0
+    finally:
+        terminal.close()
+    assert (tmp_path / "history").read_text().splitlines()[-1] == "timeline Ir"
 
 
 def test_errors_do_not_end_the_shell(shell):
