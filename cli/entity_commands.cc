@@ -113,6 +113,7 @@ void PrintEntity(Session& session, const v1::Entity& entity) {
   fields.Add("kind", KindName(entity.kind()));
   fields.Add("aliases", absl::StrJoin(entity.aliases(), ", "));
   fields.Add("description", entity.description());
+  fields.Add("sector", entity.sector());
   if (!entity.state_id().empty()) {
     fields.Add("state", absl::StrCat(session.NameOf(entity.state_id()), " [", entity.state_id(),
                                      "]"));
