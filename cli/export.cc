@@ -266,9 +266,13 @@ ExportGraph GraphOfTimeline(const v1::GetTimelineResponse& response, const Expor
   for (const v1::FactRecord& record : response.facts()) {
     const v1::Fact& fact = record.fact();
     // Distinct participants in the fact's order; an entity may hold two
-    // roles (a party that is also the location).
+    // roles (a party that is also the location). A rolled-up answer's facts
+    // join the states they counted for, as its neighborhoods and paths do.
+    const auto& participants = record.rolled_up_participants().empty()
+                                   ? fact.participants()
+                                   : record.rolled_up_participants();
     std::vector<std::string> ids;
-    for (const v1::Participant& participant : fact.participants()) {
+    for (const v1::Participant& participant : participants) {
       const std::string& id = participant.entity_id();
       if (id.empty() || std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
       ids.push_back(id);

@@ -86,7 +86,8 @@ ExportGraph GraphOfNeighborhood(const v1::GetNeighborhoodResponse& response,
 ExportGraph GraphOfPaths(const v1::FindPathsResponse& response, const ExportLookup& lookup);
 
 // A timeline's facts as edges between their participants (see the hyperedge
-// rule above). `response` is the whole stream merged in order (MergeFrom);
+// rule above); in a rolled-up answer, between the entities they counted as
+// (rolled_up_participants), so a fact internal to one state has no edge. `response` is the whole stream merged in order (MergeFrom);
 // buckets and summary are ignored.
 ExportGraph GraphOfTimeline(const v1::GetTimelineResponse& response, const ExportLookup& lookup);
 

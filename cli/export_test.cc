@@ -205,6 +205,27 @@ TEST(GraphOfTimeline, FactsJoinEveryPairOfDistinctParticipantsOnce) {
   EXPECT_EQ(graph.nodes[3].name, "North Korea");
 }
 
+TEST(GraphOfTimeline, ARolledUpFactJoinsTheStatesItCountedFor) {
+  v1::GetTimelineResponse response;
+  AddFact(response, "visit", v1::FACT_TYPE_VISIT,
+          {{"foreign_affairs_russia", v1::PARTICIPANT_ROLE_VISITOR},
+           {"IRN", v1::PARTICIPANT_ROLE_HOST}});
+  AddFact(response, "internal", v1::FACT_TYPE_STATEMENT,
+          {{"military_russia", v1::PARTICIPANT_ROLE_SOURCE},
+           {"government_russia", v1::PARTICIPANT_ROLE_TARGET}});
+  for (auto* record : {response.mutable_facts(0), response.mutable_facts(1)}) {
+    for (const v1::Participant& participant : record->fact().participants()) {
+      v1::Participant* rolled = record->add_rolled_up_participants();
+      *rolled = participant;
+      if (absl::EndsWith(participant.entity_id(), "_russia")) rolled->set_entity_id("RUS");
+    }
+  }
+  CountingLookup lookup;
+  const ExportGraph graph = GraphOfTimeline(response, lookup.lookup);
+  EXPECT_THAT(NodeIds(graph), ElementsAre("RUS", "IRN"));
+  EXPECT_THAT(EdgeKeys(graph), ElementsAre("visit:RUS->IRN"));  // no edge of RUS to itself
+}
+
 // ---- Formats ----
 
 TEST(ParseExportFormat, KnowsGraphmlAndDot) {
