@@ -145,7 +145,7 @@ def test_tab_completes_commands_and_names(shell, tmp_path):
     # organizations named after Iran share only "Ir", so "Ir" stays. A second TAB lists them
     # with their kinds, names beginning with "Ir" first, and writes the line again.
     terminal.type("timeline Ir\t")
-    terminal.quiet(0.3)
+    terminal.quiet(1.0)
     terminal.type("\t")
     rows = listing(terminal.expect("entente> timeline Ir"))
     names = [name for name, _ in rows]
@@ -195,7 +195,7 @@ def test_an_ambiguous_prefix_on_event_data_stays_as_typed(icews_server, tmp_path
     try:
         terminal.prompt()
         terminal.type("timeline Ir\t")
-        terminal.quiet(0.5)
+        terminal.quiet(1.0)
         terminal.type("\t")
         rows = listing(terminal.expect("entente> timeline Ir"))
         assert len(rows) > 10 and '"Irakli Alasania"' in [name for name, _ in rows], rows
