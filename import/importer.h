@@ -3,17 +3,22 @@
 // Three formats (docs/import.md):
 //   - TSV: ICEWS-style events, header `date\tsource\trelation\ttarget`; the
 //     relation is a CAMEO event name or code (graph/cameo.h).
-//   - CSV: a header naming the columns (date, source, target, event or type,
-//     summary, quantity, unit, measure, claimant), RFC 4180 quoting.
+//   - CSV: a header naming the columns (date, end_date, source, target, event
+//     or type, summary, quantity, unit, measure, claimant, source_state,
+//     target_state), RFC 4180 quoting; rows of type AFFILIATION tie source to
+//     the state in target.
 //   - JSON Lines: one v1::Fact per line in the proto JSON mapping (the
 //     seeds' format).
-// Actor names (TSV, CSV) resolve to existing entities by exact name or alias
-// ("Iran" -> IRN); others become ORGANIZATION entities ("Government (Iran)",
-// linked to IRN by state_id). Every fact is validated whole before anything
-// of its line is written, and applied atomically through the store's one
-// apply path (Store::ApplyBatch), in batches. Fact ids are content-derived
-// and the locator is "line N", so importing the same file twice adds
-// nothing.
+// Actor names (TSV, CSV) join an existing entity only when they are its id,
+// name or an alias character for character ("Iran" -> IRN); others become
+// ORGANIZATION entities. A new "Sector (Country)" actor whose Country is a
+// state's name or alias as written ("Government (Iran)") gets that sector
+// and an AFFILIATION fact with the state, queued with the line that creates
+// it. Every fact of a line is validated before anything of the line is
+// queued; new entities go through the store's apply path
+// (Store::ApplyBatch) and facts through a storage::FactLoader, in batches.
+// Fact ids are content-derived and the locator is "line N", so importing the
+// same file twice adds nothing.
 #ifndef ENTENTE_IMPORT_IMPORTER_H_
 #define ENTENTE_IMPORT_IMPORTER_H_
 
