@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "graph/cameo.h"
 #include "import/importer.h"
+#include "storage/validate.h"
 
 namespace entente::bench {
 
@@ -80,15 +81,14 @@ constexpr absl::string_view kStateNames[] = {
 #include "bench/states.inc"
 };
 
-// The country of "Sector (Country)" or of a scaled copy "Sector (Country)
-// #c"; empty for other names.
-absl::string_view CountryOf(absl::string_view name) {
+// The country of "Sector (Country)" (the importer's rule) or of a scaled
+// copy "Sector (Country) #c"; empty for other names.
+std::string CountryOf(absl::string_view name) {
   if (const size_t hash = name.rfind(" #"); hash != absl::string_view::npos) {
     name = name.substr(0, hash);
   }
-  const size_t open = name.rfind(" (");
-  if (open == absl::string_view::npos || open == 0 || !absl::EndsWith(name, ")")) return {};
-  return name.substr(open + 2, name.size() - open - 3);
+  auto parsed = importer::ParseSectorName(name);
+  return parsed ? parsed->country : std::string();
 }
 
 }  // namespace
@@ -127,21 +127,12 @@ absl::StatusOr<LoadCounts> LoadIcewsEvents(storage::Store& store,
       if (!r.ok()) return r.status();
       ++counts.entities_created;
     }
-    const absl::string_view country = CountryOf(name);
+    const std::string country = CountryOf(name);
     if (is_state || !options.states_and_affiliations || !IsIcewsStateName(country)) {
       return absl::OkStatus();
     }
     if (auto s = ensure_entity(country); !s.ok()) return s;
-    v1::Fact tie;
-    tie.set_type(v1::FACT_TYPE_AFFILIATION);
-    auto* actor = tie.add_participants();
-    actor->set_entity_id(id);
-    actor->set_role(v1::PARTICIPANT_ROLE_AFFILIATE);
-    auto* state = tie.add_participants();
-    state->set_entity_id(ActorId(country));
-    state->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
-    tie.mutable_valid_time()->set_open_start(true);
-    tie.mutable_valid_time()->set_open_end(true);
+    v1::Fact tie = storage::AffiliationFact(id, ActorId(country), storage::Always());
     tie.mutable_provenance()->set_source_id(source_id);
     auto r = store.RecordFact(tie);
     if (!r.ok()) return r.status();

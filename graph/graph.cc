@@ -370,6 +370,8 @@ struct LiveGraph::State {
   // After fact `index` was retracted at `second`: when it was an
   // affiliation, answers from then on roll up without it.
   void RetractAffiliation(FactIndex index, uint32_t second) {
+    // Callers pass AFFILIATION and ROLE facts only; retractions of those are
+    // rare, so the ties are searched, not indexed by fact.
     bool found = false;
     for (const auto& [actor, spans] : affiliations->by_actor) {
       for (const AffiliationSpan& span : spans) {
@@ -536,7 +538,7 @@ absl::Status LiveGraph::ReadFacts(storage::Store& store) {
         state.AddParticipants(record.fact(), &participants);
         state.AddAffiliations(record.fact(), facts.back(),
                               static_cast<FactIndex>(facts.size() - 1));
-        if (record.has_retraction()) {
+        if (record.has_retraction() && !AffiliationsOf(record.fact(), *state.vertices).empty()) {
           state.RetractAffiliation(static_cast<FactIndex>(facts.size() - 1),
                                    SecondOf(record.retraction().retract_time()));
         }
@@ -724,7 +726,12 @@ void LiveGraph::OnApplied(const v1::Mutation& mutation, const storage::ApplyResu
     }
     const uint32_t second = SecondOf(result.fact.retraction().retract_time());
     (*state.retractions)[*index] = second;
-    state.RetractAffiliation(*index, second);
+    const FactInfo& info = *index < base_facts.size()
+                               ? base_facts[*index]
+                               : state.recent_facts[*index - base_facts.size()];
+    if (info.type == v1::FACT_TYPE_AFFILIATION || info.type == v1::FACT_TYPE_ROLE) {
+      state.RetractAffiliation(*index, second);
+    }
     state.dirty = true;
   }
 }

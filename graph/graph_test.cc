@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "proto/date_text.h"
 #include "storage/dates.h"
+#include "storage/validate.h"
 #include "graph/queries.h"
 
 namespace entente::graph {
@@ -602,24 +603,16 @@ class RollUpTest : public GraphTest {
   std::string Affiliate(const std::string& actor, const std::string& state,
                         std::optional<v1::Date> start = std::nullopt,
                         std::optional<v1::Date> end = std::nullopt) {
-    v1::Fact f;
-    f.set_type(v1::FACT_TYPE_AFFILIATION);
-    auto* p = f.add_participants();
-    p->set_entity_id(actor);
-    p->set_role(v1::PARTICIPANT_ROLE_AFFILIATE);
-    p = f.add_participants();
-    p->set_entity_id(state);
-    p->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
+    v1::TimeSpan span = storage::Always();
     if (start) {
-      *f.mutable_valid_time()->mutable_start() = *start;
-    } else {
-      f.mutable_valid_time()->set_open_start(true);
+      span.set_open_start(false);
+      *span.mutable_start() = *start;
     }
     if (end) {
-      *f.mutable_valid_time()->mutable_end() = *end;
-    } else {
-      f.mutable_valid_time()->set_open_end(true);
+      span.set_open_end(false);
+      *span.mutable_end() = *end;
     }
+    v1::Fact f = storage::AffiliationFact(actor, state, std::move(span));
     auto r = store_->RecordFact(f);
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? r->id : "";

@@ -72,25 +72,6 @@ struct ExactMatch {
   MatchedBy by;
 };
 
-// "Sector (Country)", split at its last parentheses.
-struct SectorName {
-  std::string sector;
-  std::string country;
-};
-
-// "Military (Russia)" -> {"Military", "Russia"}; "Member of Legislative
-// (Govt) (Iran)" -> {"Member of Legislative (Govt)", "Iran"}. The country is
-// kept as written: only an exact state name or alias affiliates.
-std::optional<SectorName> ParseSectorName(absl::string_view name) {
-  if (!absl::EndsWith(name, ")")) return std::nullopt;
-  const size_t open = name.rfind(" (");
-  if (open == absl::string_view::npos) return std::nullopt;
-  SectorName parsed{std::string(absl::StripTrailingAsciiWhitespace(name.substr(0, open))),
-                    std::string(name.substr(open + 2, name.size() - open - 3))};
-  if (parsed.sector.empty() || parsed.country.empty()) return std::nullopt;
-  return parsed;
-}
-
 // A state an actor stands for.
 struct StateRef {
   std::string id;
@@ -136,21 +117,23 @@ struct PendingLine {
 // line `line` of the import's source.
 v1::Fact AffiliationFact(const std::string& affiliate_id, const std::string& state_id,
                          v1::TimeSpan span, const std::string& source_id, int64_t line) {
-  v1::Fact fact;
-  fact.set_type(v1::FACT_TYPE_AFFILIATION);
-  auto* p = fact.add_participants();
-  p->set_entity_id(affiliate_id);
-  p->set_role(v1::PARTICIPANT_ROLE_AFFILIATE);
-  p = fact.add_participants();
-  p->set_entity_id(state_id);
-  p->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
-  *fact.mutable_valid_time() = std::move(span);
+  v1::Fact fact = storage::AffiliationFact(affiliate_id, state_id, std::move(span));
   fact.mutable_provenance()->set_source_id(source_id);
   fact.mutable_provenance()->set_locator(absl::StrCat("line ", line));
   return fact;
 }
 
 }  // namespace
+
+std::optional<SectorName> ParseSectorName(absl::string_view name) {
+  if (!absl::EndsWith(name, ")")) return std::nullopt;
+  const size_t open = name.rfind(" (");
+  if (open == absl::string_view::npos) return std::nullopt;
+  SectorName parsed{std::string(absl::StripTrailingAsciiWhitespace(name.substr(0, open))),
+                    std::string(name.substr(open + 2, name.size() - open - 3))};
+  if (parsed.sector.empty() || parsed.country.empty()) return std::nullopt;
+  return parsed;
+}
 
 class Importer::Impl {
  public:
@@ -922,10 +905,7 @@ void Importer::Impl::QueueFact(int64_t line, RecordFacts record) {
   for (Actor* actor : record.actors) {
     if (!actor->name_state || absl::c_linear_search(named, actor)) continue;
     named.push_back(actor);
-    v1::TimeSpan always;
-    always.set_open_start(true);
-    always.set_open_end(true);
-    v1::Fact fact = AffiliationFact(actor->id, actor->name_state->id, std::move(always),
+    v1::Fact fact = AffiliationFact(actor->id, actor->name_state->id, storage::Always(),
                                     summary_.source_id, line);
     (*fact.mutable_attributes())["basis"] = "actor name";
     fact.set_summary(absl::StrCat(actor->name, " acts for ", actor->name_state->name,

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -103,6 +104,17 @@ absl::StatusOr<ImportSummary> ImportFile(storage::Store& store, const std::strin
 // of anything but ASCII letters and digits as "_" ("Government (Iran)" ->
 // "government_iran"), at most 100 bytes.
 std::string SlugOf(absl::string_view name);
+
+// "Sector (Country)", split at its last parentheses.
+struct SectorName {
+  std::string sector;
+  std::string country;
+};
+
+// "Military (Russia)" -> {"Military", "Russia"}; "Member of Legislative
+// (Govt) (Iran)" -> {"Member of Legislative (Govt)", "Iran"}. The country is
+// kept as written: only an exact state name or alias affiliates.
+std::optional<SectorName> ParseSectorName(absl::string_view name);
 
 }  // namespace entente::importer
 

@@ -69,24 +69,6 @@ class ImporterTest : public ::testing::Test {
     return page.ok() ? page->records : std::vector<v1::FactRecord>{};
   }
 
-  // The states `id` is affiliated with by stored AFFILIATION facts, in order.
-  std::vector<std::string> AffiliationsOf(const std::string& id) {
-    storage::FactQuery query;
-    query.entity_id = id;
-    query.types = {v1::FACT_TYPE_AFFILIATION};
-    query.limit = 1000;
-    auto page = store_->ListFacts(query);
-    EXPECT_TRUE(page.ok()) << page.status();
-    std::vector<std::string> states;
-    for (const auto& record : page.ok() ? page->records : std::vector<v1::FactRecord>{}) {
-      for (const auto& p : record.fact().participants()) {
-        if (p.role() == v1::PARTICIPANT_ROLE_AFFILIATED_STATE) states.push_back(p.entity_id());
-      }
-    }
-    std::sort(states.begin(), states.end());
-    return states;
-  }
-
   // The AFFILIATION facts of `id`, in valid-time order.
   std::vector<v1::Fact> AffiliationFactsOf(const std::string& id) {
     storage::FactQuery query;
@@ -100,6 +82,18 @@ class ImporterTest : public ::testing::Test {
       for (const auto& record : page->records) facts.push_back(record.fact());
     }
     return facts;
+  }
+
+  // The states `id` is affiliated with by stored AFFILIATION facts, in order.
+  std::vector<std::string> AffiliationsOf(const std::string& id) {
+    std::vector<std::string> states;
+    for (const v1::Fact& fact : AffiliationFactsOf(id)) {
+      for (const auto& p : fact.participants()) {
+        if (p.role() == v1::PARTICIPANT_ROLE_AFFILIATED_STATE) states.push_back(p.entity_id());
+      }
+    }
+    std::sort(states.begin(), states.end());
+    return states;
   }
 
   // The entity named exactly `name` (its name as written), one per name, in

@@ -316,15 +316,7 @@ absl::Status Store::Impl::UpgradeSchema() {
         auto state = entity_kinds_.find(e.state_id());
         if (state == entity_kinds_.end() || state->second != v1::ENTITY_KIND_STATE) return true;
         v1::Fact* fact = mutations.emplace_back().mutable_record_fact();
-        fact->set_type(v1::FACT_TYPE_AFFILIATION);
-        auto* affiliate = fact->add_participants();
-        affiliate->set_entity_id(e.id());
-        affiliate->set_role(v1::PARTICIPANT_ROLE_AFFILIATE);
-        auto* owner = fact->add_participants();
-        owner->set_entity_id(e.state_id());
-        owner->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
-        fact->mutable_valid_time()->set_open_start(true);
-        fact->mutable_valid_time()->set_open_end(true);
+        *fact = AffiliationFact(e.id(), e.state_id(), Always());
         (*fact->mutable_attributes())["basis"] = "state_id";
         fact->set_summary(absl::StrCat(e.name(), " stands for ", e.state_id(),
                                        " (its state_id before schema version 2)"));

@@ -13,6 +13,7 @@
 #include "storage/fact_loader.h"
 #include "rocksdb/db.h"
 #include "storage/names.h"
+#include "storage/validate.h"
 
 namespace entente::storage {
 namespace {
@@ -772,17 +773,10 @@ TEST_F(StoreTest, ConcurrentAppliesEachGetTheirOwnResult) {
 }
 
 v1::Fact Affiliation(const std::string& actor, const std::string& state) {
-  v1::Fact f;
-  f.set_type(v1::FACT_TYPE_AFFILIATION);
-  auto* p = f.add_participants();
-  p->set_entity_id(actor);
-  p->set_role(v1::PARTICIPANT_ROLE_AFFILIATE);
-  p = f.add_participants();
-  p->set_entity_id(state);
-  p->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
-  *f.mutable_valid_time()->mutable_start() = Date(2014, 1);
-  *f.mutable_valid_time()->mutable_end() = Date(2014, 6);
-  return f;
+  v1::TimeSpan first_half_of_2014;
+  *first_half_of_2014.mutable_start() = Date(2014, 1);
+  *first_half_of_2014.mutable_end() = Date(2014, 6);
+  return AffiliationFact(actor, state, std::move(first_half_of_2014));
 }
 
 TEST_F(StoreTest, BadAffiliationsAreRefusedNamingTheFieldAndStoreNothing) {

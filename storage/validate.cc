@@ -255,6 +255,27 @@ absl::Status ValidateAffiliationShape(const v1::Fact& fact, const std::string& p
 
 }  // namespace
 
+v1::Fact AffiliationFact(absl::string_view affiliate_id, absl::string_view state_id,
+                         v1::TimeSpan span) {
+  v1::Fact fact;
+  fact.set_type(v1::FACT_TYPE_AFFILIATION);
+  auto* affiliate = fact.add_participants();
+  affiliate->set_entity_id(std::string(affiliate_id));
+  affiliate->set_role(v1::PARTICIPANT_ROLE_AFFILIATE);
+  auto* state = fact.add_participants();
+  state->set_entity_id(std::string(state_id));
+  state->set_role(v1::PARTICIPANT_ROLE_AFFILIATED_STATE);
+  *fact.mutable_valid_time() = std::move(span);
+  return fact;
+}
+
+v1::TimeSpan Always() {
+  v1::TimeSpan span;
+  span.set_open_start(true);
+  span.set_open_end(true);
+  return span;
+}
+
 absl::Status ValidateFact(const v1::Fact& fact, absl::string_view field) {
   if (fact.type() == v1::FACT_TYPE_UNSPECIFIED || !v1::FactType_IsValid(fact.type())) {
     return Invalid(absl::StrCat(field, ".type"),

@@ -40,6 +40,15 @@ absl::Status ValidateSource(const v1::Source& source, absl::string_view field);
 // Does not look at `fact.id`, which the store derives.
 absl::Status ValidateFact(const v1::Fact& fact, absl::string_view field);
 
+// The AFFILIATION of `affiliate_id` with the state `state_id` over `span`,
+// in the shape ValidateFact accepts; provenance and the rest are the
+// caller's.
+v1::Fact AffiliationFact(absl::string_view affiliate_id, absl::string_view state_id,
+                         v1::TimeSpan span);
+// An open span at both ends: an affiliation that holds whenever the actor
+// appears (an ICEWS name "Military (Russia)" says so by itself).
+v1::TimeSpan Always();
+
 }  // namespace entente::storage
 
 #endif  // ENTENTE_STORAGE_VALIDATE_H_
