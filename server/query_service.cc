@@ -88,13 +88,15 @@ grpc::Status RollsUp(int mode, const std::string& field, bool* on) {
   }
 }
 
-// The rolled-up graph a query on `snapshot` uses, when it rolls up: set in
-// the filter, and held by the caller for as long as the query runs.
+// The rolled-up graph as of `as_of` that a query on `snapshot` uses, when
+// it rolls up: set in *use, and held by the caller for as long as the query
+// runs.
 std::shared_ptr<const graph::Projection> UseRollUp(const Snapshot& snapshot, bool on,
-                                                   graph::EdgeFilter* filter) {
+                                                   uint32_t as_of,
+                                                   const graph::Projection** use) {
   if (!on) return nullptr;
-  auto projection = snapshot.RolledUp(filter->as_of);
-  filter->rolled_up = projection.get();
+  auto projection = snapshot.RolledUp(as_of);
+  *use = projection.get();
   return projection;
 }
 
@@ -460,7 +462,8 @@ grpc::Status QueryService::AnswerGetNeighborhood(grpc::CallbackServerContext* co
   query.hops = request->hops();
   bool roll_up = false;
   if (auto s = ToFilter(request->filter(), &query.filter, &roll_up); !s.ok()) return s;
-  const auto rolled_up = UseRollUp(*snapshot, roll_up, &query.filter);
+  const auto rolled_up =
+      UseRollUp(*snapshot, roll_up, query.filter.as_of, &query.filter.rolled_up);
   int32_t limit, max_facts;
   if (auto s = Bounded(request->limit(), 100, 1, limits_.max_neighbors, "limit", &limit);
       !s.ok()) {
@@ -521,7 +524,8 @@ grpc::Status QueryService::AnswerFindPaths(grpc::CallbackServerContext* context,
   }
   bool roll_up = false;
   if (auto s = ToFilter(request->filter(), &query.filter, &roll_up); !s.ok()) return s;
-  const auto rolled_up = UseRollUp(*snapshot, roll_up, &query.filter);
+  const auto rolled_up =
+      UseRollUp(*snapshot, roll_up, query.filter.as_of, &query.filter.rolled_up);
   int32_t max_hops, facts_per_hop, k;
   if (auto s = Bounded(request->max_hops(), limits_.max_hops, 1, limits_.max_hops, "max_hops",
                        &max_hops);
@@ -601,7 +605,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* QueryService::GetTimeline(
   bool roll_up = false;
   if (status.ok()) status = ToTimelineQuery(*snapshot, request, limits_, &query, &roll_up);
   std::shared_ptr<const graph::Projection> rolled_up;
-  if (status.ok()) rolled_up = UseRollUp(*snapshot, roll_up, &query.filter);
+  if (status.ok()) {
+    rolled_up = UseRollUp(*snapshot, roll_up, query.filter.as_of, &query.filter.rolled_up);
+  }
   absl::StatusOr<graph::TimelineResult> result;
   if (status.ok()) {
     query.deadline = DeadlineOf(context);
@@ -633,8 +639,7 @@ grpc::Status QueryService::AnswerGetRelationshipState(
   }
   bool roll_up = false;
   if (auto s = RollsUp(request->roll_up(), "roll_up", &roll_up); !s.ok()) return s;
-  const auto rolled_up = roll_up ? snapshot->RolledUp(query.as_of) : nullptr;
-  query.rolled_up = rolled_up.get();
+  const auto rolled_up = UseRollUp(*snapshot, roll_up, query.as_of, &query.rolled_up);
   query.deadline = DeadlineOf(context);
   auto state = graph::RelationshipAt(*snapshot, *store_, query);
   if (!state.ok()) return ToGrpc(state.status());
@@ -661,8 +666,7 @@ grpc::Status QueryService::AnswerDiffRelationship(grpc::CallbackServerContext* c
   }
   bool roll_up = false;
   if (auto s = RollsUp(request->roll_up(), "roll_up", &roll_up); !s.ok()) return s;
-  const auto rolled_up = roll_up ? snapshot->RolledUp(query.as_of) : nullptr;
-  query.rolled_up = rolled_up.get();
+  const auto rolled_up = UseRollUp(*snapshot, roll_up, query.as_of, &query.rolled_up);
   query.deadline = DeadlineOf(context);
   query.day = from_day;
   auto from = graph::RelationshipAt(*snapshot, *store_, query);
